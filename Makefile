@@ -1,0 +1,61 @@
+# Kube CI. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+CONTROLLER_GEN = $(GO) tool controller-gen
+K8S_ASSETS     = $(shell hack/build-k8s.sh kube-apiserver etcd)
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS        = -X github.com/kubeci/kubeci/internal/version.Version=$(VERSION)
+# Generated files `make verify` regenerates and compares.
+GENERATED      = api/v1alpha1/zz_generated.deepcopy.go config/crd
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: ## Generate deepcopy code for the API types.
+	$(CONTROLLER_GEN) object paths=./api/...
+
+.PHONY: manifests
+manifests: ## Generate the CRDs.
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+
+.PHONY: fmt
+fmt: ## Format the Go code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: verify
+verify: ## Check formatting, vet, go.mod and that generated files are up to date.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(MAKE) --no-print-directory generate manifests
+	$(GO) mod tidy
+	@if ! git diff --quiet -- $(GENERATED) go.mod go.sum || [[ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]]; then \
+	  echo "generated files or go.mod are out of date; run 'make generate manifests' and 'go mod tidy' and commit:"; \
+	  git status --short -- $(GENERATED) go.mod go.sum; exit 1; fi
+	@echo "verify: ok"
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/kubeci and bin/kubeci-operator.
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci ./cmd/kubeci
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci-operator ./cmd/kubeci-operator
+
+##@ Test
+
+.PHONY: test-assets
+test-assets: ## Build (once) the kube-apiserver and etcd the integration tests run.
+	hack/build-k8s.sh kube-apiserver etcd
+
+.PHONY: test
+test: ## Run the unit and integration tests (builds the test assets first).
+	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test ./... $(TESTFLAGS)

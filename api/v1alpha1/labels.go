@@ -1,0 +1,36 @@
+package v1alpha1
+
+// Labels Kube CI puts on the objects it creates, and annotations users set.
+const (
+	// LabelWorkflow on a Workplan and its pods: the Workflow's name (shortened
+	// with a hash suffix when longer than a label value may be).
+	LabelWorkflow = "kube.ci/workflow"
+	// LabelWorkplan on a pod: its Workplan's name (shortened likewise).
+	LabelWorkplan = "kube.ci/workplan"
+	// LabelTask on a pod: the index of the task it runs, or "cleanup".
+	LabelTask = "kube.ci/task"
+	// LabelRunRequest on a Workplan started by hand: the request it answers.
+	LabelRunRequest = "kube.ci/run-request"
+
+	// AnnotationRunRequest on a Workflow asks the operator for a manual run. Any
+	// new value (kubeci trigger writes a unique one) starts exactly one run; the
+	// operator records the value it answered in status.lastHandledRunRequest.
+	AnnotationRunRequest = "kube.ci/run-request"
+
+	// WorkspaceMountPath is where every step sees its run's shared workspace.
+	WorkspaceMountPath = "/kubeci"
+)
+
+// Environment variables every step's container gets.
+const (
+	EnvWorkflow         = "KUBECI_WORKFLOW"
+	EnvWorkplan         = "KUBECI_WORKPLAN"
+	EnvNamespace        = "KUBECI_NAMESPACE"
+	EnvTask             = "KUBECI_TASK"
+	EnvStep             = "KUBECI_STEP"
+	EnvTriggerEvent     = "KUBECI_TRIGGER_EVENT"
+	EnvTriggerKind      = "KUBECI_TRIGGER_KIND"
+	EnvTriggerNamespace = "KUBECI_TRIGGER_NAMESPACE"
+	EnvTriggerName      = "KUBECI_TRIGGER_NAME"
+	EnvWorkspace        = "KUBECI_WORKSPACE"
+)

@@ -1,0 +1,52 @@
+// Package cli implements the kubeci command: validate, plan and run workflows
+// locally, and trigger, inspect, follow and cancel runs on a cluster.
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// ExitError ends the command with Code after the command has printed what went
+// wrong; main exits with the code and prints nothing more.
+type ExitError struct{ Code int }
+
+func (e ExitError) Error() string { return "exit status " + string(rune('0'+e.Code)) }
+
+// Options are what every subcommand shares: where to print and how to reach a
+// cluster (the standard kubectl flags).
+type Options struct {
+	genericiooptions.IOStreams
+	ConfigFlags *genericclioptions.ConfigFlags
+}
+
+// NewRootCommand returns the kubeci command with all its subcommands. argv0 is
+// the program's name: installed as kubectl-kubeci it presents itself as the
+// kubectl plugin "kubectl kubeci".
+func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, ConfigFlags: genericclioptions.NewConfigFlags(true)}
+	cmd := &cobra.Command{
+		Use:           "kubeci",
+		Short:         "Kube CI: event-triggered CI workflows on Kubernetes, and locally",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	if strings.HasPrefix(filepath.Base(argv0), "kubectl-") {
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl kubeci"}
+	}
+	cmd.SetIn(streams.In)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
+
+	cmd.AddCommand(
+		newValidateCommand(o),
+		newPlanCommand(o),
+		newVersionCommand(o),
+	)
+	return cmd
+}

@@ -1,0 +1,104 @@
+package plan
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// Validate reports every problem of a Workflow at once, each with its field path
+// and a message saying what is wrong: the name, the steps (names, images,
+// commands, dependencies, cycles, how many) and the triggers. A Workflow without
+// errors can be planned and watched.
+func Validate(wf *kubeciv1.Workflow) field.ErrorList {
+	var errs field.ErrorList
+	if wf.Name == "" && wf.GenerateName == "" {
+		errs = append(errs, field.Required(field.NewPath("metadata", "name"), "a workflow needs a name"))
+	}
+	for _, msg := range validation.IsDNS1123Subdomain(wf.Name) {
+		if wf.Name != "" {
+			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), wf.Name, msg))
+		}
+	}
+	spec := field.NewPath("spec")
+	errs = append(errs, ValidateSteps(wf.Spec.Steps, spec.Child("steps"))...)
+	for i := range wf.Spec.Triggers {
+		errs = append(errs, validateTrigger(&wf.Spec.Triggers[i], spec.Child("triggers").Index(i))...)
+	}
+	if sa := wf.Spec.ServiceAccountName; sa != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(sa) {
+			errs = append(errs, field.Invalid(spec.Child("serviceAccountName"), sa, msg))
+		}
+	}
+	return errs
+}
+
+// ValidateSteps reports every problem of a list of steps.
+func ValidateSteps(steps []kubeciv1.Step, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case len(steps) == 0:
+		errs = append(errs, field.Required(path, "a workflow needs at least one step"))
+	case len(steps) > kubeciv1.MaxSteps:
+		errs = append(errs, withDetail(field.TooMany(path, len(steps), kubeciv1.MaxSteps),
+			fmt.Sprintf("a workflow may have at most %d steps, since one task's pod may have to hold them all", kubeciv1.MaxSteps)))
+	}
+	for i := range steps {
+		errs = append(errs, validateStep(&steps[i], path.Index(i))...)
+	}
+	_, graphErrs := buildGraph(steps, path)
+	return append(errs, graphErrs...)
+}
+
+func validateStep(s *kubeciv1.Step, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if s.Name == "" {
+		errs = append(errs, field.Required(path.Child("name"), "a step needs a name"))
+	}
+	for _, msg := range validation.IsDNS1123Label(s.Name) {
+		if s.Name != "" {
+			errs = append(errs, field.Invalid(path.Child("name"), s.Name,
+				fmt.Sprintf("%q is not a valid step name (it becomes a container name): %s", s.Name, msg)))
+		}
+	}
+	if s.Image == "" {
+		errs = append(errs, field.Required(path.Child("image"), fmt.Sprintf("step %q needs an image", s.Name)))
+	}
+	if len(s.Commands) == 0 && len(s.Args) == 0 {
+		errs = append(errs, field.Required(path.Child("commands"),
+			fmt.Sprintf("step %q needs commands, args or both", s.Name)))
+	}
+	return errs
+}
+
+func validateTrigger(t *kubeciv1.Trigger, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if t.APIVersion == "" {
+		errs = append(errs, field.Required(path.Child("apiVersion"), `a trigger needs an apiVersion, for example "v1" or "apps/v1"`))
+	} else if _, err := schema.ParseGroupVersion(t.APIVersion); err != nil {
+		errs = append(errs, field.Invalid(path.Child("apiVersion"), t.APIVersion, err.Error()))
+	}
+	if t.Kind == "" && t.Resource == "" {
+		errs = append(errs, field.Required(path.Child("kind"), `a trigger needs a kind (for example "ConfigMap") or a resource (for example "configmaps")`))
+	}
+	if t.Namespace != "" {
+		for _, msg := range validation.IsDNS1123Label(t.Namespace) {
+			errs = append(errs, field.Invalid(path.Child("namespace"), t.Namespace, msg))
+		}
+	}
+	if t.Selector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(t.Selector); err != nil {
+			errs = append(errs, field.Invalid(path.Child("selector"), t.Selector, err.Error()))
+		}
+	}
+	if !t.OnAddOrUpdate && !t.OnDelete {
+		errs = append(errs, field.Required(path.Child("onAddOrUpdate"),
+			"the trigger fires on nothing: set onAddOrUpdate, onDelete or both"))
+	}
+	return errs
+}
