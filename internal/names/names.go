@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // MaxLabelValue is the longest a label value (and a DNS-1123 label) may be.
@@ -61,4 +63,14 @@ func TaskPod(workplan string, task int) string {
 // CleanupPod is the name of the pod that removes a Workplan's workspace.
 func CleanupPod(workplan string) string {
 	return Short(workplan+"-cleanup", MaxLabelValue)
+}
+
+// RunRequest is the label value identifying a manual run request: the
+// request itself when it is a valid label value (kubeci trigger writes such
+// values), else a hash of it.
+func RunRequest(request string) string {
+	if len(validation.IsValidLabelValue(request)) == 0 {
+		return request
+	}
+	return Hash(request)
 }

@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -98,6 +99,7 @@ func Start() (*Env, error) {
 	}
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
 	utilruntime.Must(kubeciv1.AddToScheme(scheme))
 
 	te := &envtest.Environment{
@@ -132,7 +134,14 @@ func (e *Env) Namespace(t testing.TB) string {
 	if err := e.Client.Create(context.Background(), ns); err != nil {
 		t.Fatalf("creating a namespace: %v", err)
 	}
-	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), ns) })
+	t.Cleanup(func() {
+		// Without kube-controller-manager nothing empties a deleted namespace:
+		// remove Kube CI's objects so later tests' operators do not see them.
+		ctx := context.Background()
+		_ = e.Client.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns.Name))
+		_ = e.Client.DeleteAllOf(ctx, &kubeciv1.Workplan{}, client.InNamespace(ns.Name))
+		_ = e.Client.Delete(ctx, ns)
+	})
 	return ns.Name
 }
 

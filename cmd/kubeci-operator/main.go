@@ -1,0 +1,97 @@
+// Command kubeci-operator runs Kube CI's controllers: the Workflow controller,
+// which watches trigger objects and creates Workplans, and the Workplan
+// controller, which runs them as pods. It runs in a cluster under its
+// ServiceAccount, or outside one with only KUBECONFIG set.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/controller/workflow"
+	"github.com/kubeci/kubeci/internal/version"
+)
+
+func main() {
+	var (
+		metricsAddr, probeAddr string
+		leaderElect            bool
+		leaderElectionNS       string
+		workflowConcurrency    int
+	)
+	fs := flag.CommandLine
+	config.RegisterFlags(fs) // --kubeconfig
+	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to (0 disables it).")
+	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	fs.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas acts (the shipped Deployment turns it on).")
+	fs.StringVar(&leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
+	fs.IntVar(&workflowConcurrency, "workflow-concurrency", 4, "Workflows reconciled at once.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs) // --zap-log-level, --zap-devel, ...
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("setup")
+
+	if err := run(metricsAddr, probeAddr, leaderElect, leaderElectionNS, workflowConcurrency); err != nil {
+		log.Error(err, "kubeci-operator stopped")
+		os.Exit(1)
+	}
+}
+
+func run(metricsAddr, probeAddr string, leaderElect bool, leaderElectionNS string, workflowConcurrency int) error {
+	log := ctrl.Log.WithName("setup")
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(kubeciv1.AddToScheme(scheme))
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("no cluster to talk to (set KUBECONFIG or --kubeconfig, or run in a cluster): %w", err)
+	}
+	// The operator caches only the pods it runs, not every pod of the cluster.
+	ownPods, err := labels.NewRequirement(kubeciv1.LabelWorkplan, selection.Exists, nil)
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "kubeci-operator.kube.ci",
+		LeaderElectionNamespace: leaderElectionNS,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}: {Label: labels.NewSelector().Add(*ownPods)},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if _, err := workflow.SetupWithManager(mgr, workflow.Options{MaxConcurrentReconciles: workflowConcurrency}); err != nil {
+		return fmt.Errorf("setting up the Workflow controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	log.Info("starting kubeci-operator", "version", version.String())
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

@@ -1,0 +1,283 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/trigger"
+	"github.com/kubeci/kubeci/internal/watch"
+)
+
+// unknownResourceRetry is how often a Workflow whose trigger kind is not served
+// looks again, besides when a CRD changes.
+const unknownResourceRetry = 15 * time.Second
+
+// watchFailedRetry is how often a Workflow whose watch fails looks again.
+const watchFailedRetry = 30 * time.Second
+
+// Options configure the Workflow controller.
+type Options struct {
+	// MaxConcurrentReconciles is how many Workflows are reconciled at once.
+	MaxConcurrentReconciles int
+	// Clock tells the time; the real clock when nil.
+	Clock clock.PassiveClock
+}
+
+// Reconciler is the Workflow controller.
+type Reconciler struct {
+	client.Client
+	Mapper   meta.RESTMapper
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
+
+	registry *watch.Registry
+	dispatch *dispatcher
+	gens     *generations
+	access   *accessChecker
+}
+
+// +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kube.ci,resources=workflows/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kube.ci,resources=workflows/finalizers,verbs=update
+// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=create;get;list;watch
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// The kinds triggers watch: ConfigMaps out of the box; grant more through the
+// aggregated ClusterRole kubeci-operator-triggers (config/rbac).
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=list;watch
+
+// SetupWithManager creates the Workflow controller and its shared informers
+// and adds them to mgr.
+func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
+	dyn, err := dynamic.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	gens := newGenerations()
+	r := &Reconciler{
+		Client:   mgr.GetClient(),
+		Mapper:   mgr.GetRESTMapper(),
+		Recorder: mgr.GetEventRecorder("kubeci-workflow"),
+		Clock:    clk,
+		gens:     gens,
+		dispatch: newDispatcher(gens, clk),
+		access:   newAccessChecker(mgr.GetClient(), clk),
+	}
+	r.registry = watch.NewRegistry(dyn, r.dispatch)
+	if err := mgr.Add(r.registry); err != nil {
+		return nil, err
+	}
+	crds := &metav1.PartialObjectMetadata{}
+	crds.SetGroupVersionKind(apiextensionsCRD)
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("workflow").
+		For(&kubeciv1.Workflow{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WatchesRawSource(r.dispatch.source()).
+		Watches(crds, handler.EnqueueRequestsFromMapFunc(r.waitingForKinds)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, opts.MaxConcurrentReconciles)}).
+		Complete(r)
+	return r, err
+}
+
+// Reconcile brings one Workflow's watches and runs up to date.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	wf := &kubeciv1.Workflow{}
+	if err := r.Get(ctx, req.NamespacedName, wf); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.stopWatching(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if !wf.DeletionTimestamp.IsZero() {
+		r.stopWatching(req.NamespacedName)
+		return ctrl.Result{}, nil
+	}
+
+	before := wf.DeepCopy()
+	decidedAt := r.Clock.Now()
+	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, decidedAt)
+	if patchErr := r.patchStatus(ctx, before, wf); patchErr != nil {
+		return ctrl.Result{}, errors.Join(err, patchErr)
+	}
+	if decided && err == nil {
+		r.dispatch.decided(req.NamespacedName, decidedAt)
+	}
+	return result, err
+}
+
+// reconcile runs the steps in order, each of which may stop the rest: validate,
+// answer a run request, resolve the trigger kinds, check access, watch, and
+// decide. decided is true when the triggers' objects were compared with the
+// record.
+func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, now time.Time) (ctrl.Result, bool, error) {
+	wf.Status.ObservedGeneration = wf.Generation
+
+	if errs := plan.Validate(wf); len(errs) > 0 {
+		r.notReady(wf, owner, problem{kubeciv1.ReasonInvalidSpec, "the workflow is invalid:\n" + plan.FormatErrors(errs)})
+		return ctrl.Result{}, false, r.reconcileRunRequest(ctx, wf, false)
+	}
+	if err := r.reconcileRunRequest(ctx, wf, true); err != nil {
+		return ctrl.Result{}, false, err
+	}
+
+	filters, prob, err := resolveFilters(r.Mapper, wf)
+	if err != nil {
+		return ctrl.Result{}, false, err
+	}
+	if prob != nil {
+		r.notReady(wf, owner, *prob)
+		return ctrl.Result{RequeueAfter: unknownResourceRetry}, false, nil
+	}
+	if prob, err := r.access.check(ctx, wf, filters); err != nil || prob != nil {
+		if prob != nil {
+			r.notReady(wf, owner, *prob)
+		}
+		return ctrl.Result{RequeueAfter: accessTTL}, false, err
+	}
+
+	if synced, prob := r.reconcileWatches(owner, filters); !synced {
+		if prob != nil {
+			r.notReady(wf, owner, *prob)
+			return ctrl.Result{RequeueAfter: watchFailedRetry}, false, nil
+		}
+		return ctrl.Result{}, false, nil // the informer's sync wakes the Workflow up
+	}
+
+	if err := r.reconcileTriggers(ctx, wf, owner, filters, now); err != nil {
+		return ctrl.Result{}, false, err
+	}
+	setReady(wf, metav1.ConditionTrue, kubeciv1.ReasonWatching, watchingMessage(filters))
+	wf.Status.LastObservedGeneration = wf.Generation
+	// Looking again regularly re-checks the ServiceAccount's access.
+	return ctrl.Result{RequeueAfter: accessTTL}, true, nil
+}
+
+// reconcileWatches subscribes the Workflow to the informers of its triggers and
+// reports whether they have all synced, or why one cannot.
+func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trigger.Filter) (bool, *problem) {
+	r.dispatch.setFilters(owner, filters)
+	keys := keysOf(filters)
+	r.registry.Set(owner, keys)
+	sharedInformers.Set(float64(len(r.registry.Keys())))
+	for _, k := range keys {
+		synced, err := r.registry.State(k)
+		if synced {
+			continue
+		}
+		if err != nil {
+			return false, &problem{kubeciv1.ReasonWatchFailed, fmt.Sprintf(
+				"the operator cannot list and watch %s: %v; its own RBAC must allow it (see the kubeci-operator-triggers ClusterRole)", k, err)}
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// reconcileTriggers decides which changes start runs, starts them, and records
+// what was acted on.
+func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, now time.Time) error {
+	in, err := r.observe(wf, owner, filters, now)
+	if err != nil {
+		return err
+	}
+	out := trigger.Decide(in)
+	if err := r.startRuns(ctx, wf, owner, out.Fires); err != nil {
+		return err
+	}
+	triggerDecisions.WithLabelValues("fired").Add(float64(len(out.Fires)))
+	triggerDecisions.WithLabelValues("unchanged").Add(float64(out.Unchanged))
+	triggerDecisions.WithLabelValues("baselined").Add(float64(out.Baselined))
+	triggerDecisions.WithLabelValues("forgotten").Add(float64(out.Forgotten))
+	wf.Status.LastObservedResourceGeneration = out.Observed
+	if len(out.Observed) == 0 {
+		wf.Status.LastObservedResourceGeneration = nil
+	}
+	wf.Status.ObservedTriggers = trigger.TriggersHash(wf.Spec.Triggers)
+	return nil
+}
+
+// notReady records why the Workflow is not Ready and stops its watches; an
+// event tells of each new reason.
+func (r *Reconciler) notReady(wf *kubeciv1.Workflow, owner types.NamespacedName, p problem) {
+	r.stopWatching(owner)
+	wf.Status.LastObservedGeneration = 0
+	if setReady(wf, metav1.ConditionFalse, p.reason, p.message) {
+		r.Recorder.Eventf(wf, nil, "Warning", p.reason, "Watch", "%s", truncate(p.message, 1024))
+	}
+}
+
+func (r *Reconciler) stopWatching(owner types.NamespacedName) {
+	r.registry.Remove(owner)
+	r.dispatch.remove(owner)
+	sharedInformers.Set(float64(len(r.registry.Keys())))
+}
+
+// patchStatus writes the status when it changed. The patch carries the
+// resourceVersion read, so a status written meanwhile is never overwritten with
+// an older record: the conflict makes the Workflow decide again.
+func (r *Reconciler) patchStatus(ctx context.Context, before, wf *kubeciv1.Workflow) error {
+	if equality.Semantic.DeepEqual(before.Status, wf.Status) {
+		return nil
+	}
+	err := r.Status().Patch(ctx, wf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// waitingForKinds maps a CRD change to the Workflows waiting for a kind to be
+// served.
+func (r *Reconciler) waitingForKinds(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list kubeciv1.WorkflowList
+	if err := r.List(ctx, &list); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		if readyReason(&list.Items[i]) == kubeciv1.ReasonUnknownResource {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// watchingMessage says what a Ready Workflow watches.
+func watchingMessage(filters []trigger.Filter) string {
+	if len(filters) == 0 {
+		return "no triggers: the workflow runs only when asked to (kubeci trigger)"
+	}
+	var what []string
+	for _, k := range keysOf(filters) {
+		what = append(what, k.String())
+	}
+	return "watching " + strings.Join(what, ", ")
+}

@@ -1,0 +1,240 @@
+package workflow
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/kubeci/kubeci/internal/trigger"
+	"github.com/kubeci/kubeci/internal/watch"
+)
+
+// Results of an informer event, as counted by kubeci_trigger_events_total.
+const (
+	eventFiltered  = "filtered"  // matched no trigger of a Workflow watching the kind
+	eventDuplicate = "duplicate" // matched, but its resource generation did not change
+	eventAccepted  = "accepted"  // woke the Workflow up to decide
+)
+
+// dispatcher turns shared-informer events into reconcile requests for the
+// Workflows whose triggers they match. It filters cheaply (namespace, name,
+// labels, unchanged generation) so that status-only and metadata-only updates
+// wake nobody. It also remembers, per Workflow, the last state of deleted
+// objects (Decide needs it to describe the run) and when each change arrived
+// (for the trigger latency metric).
+type dispatcher struct {
+	gens  *generations
+	clock clock.PassiveClock
+
+	mu    sync.Mutex
+	queue workqueue.TypedRateLimitingInterface[reconcile.Request]
+	// byKey holds, for each informer, the filters of each Workflow using it.
+	byKey    map[watch.Key]map[types.NamespacedName][]trigger.Filter
+	gone     map[types.NamespacedName]map[types.UID]goneObject
+	received map[types.NamespacedName]map[types.UID]time.Time
+}
+
+type goneObject struct {
+	object trigger.Object
+	at     time.Time
+}
+
+func newDispatcher(gens *generations, c clock.PassiveClock) *dispatcher {
+	return &dispatcher{gens: gens, clock: c,
+		byKey:    map[watch.Key]map[types.NamespacedName][]trigger.Filter{},
+		gone:     map[types.NamespacedName]map[types.UID]goneObject{},
+		received: map[types.NamespacedName]map[types.UID]time.Time{}}
+}
+
+// source is the controller's source of requests from the shared informers.
+func (d *dispatcher) source() source.Source {
+	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		d.mu.Lock()
+		d.queue = q
+		d.mu.Unlock()
+		return nil
+	})
+}
+
+// setFilters makes owner's filters the ones events are matched against.
+func (d *dispatcher) setFilters(owner types.NamespacedName, filters []trigger.Filter) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dropFiltersLocked(owner)
+	for _, f := range filters {
+		k := keyOf(f.Target)
+		if d.byKey[k] == nil {
+			d.byKey[k] = map[types.NamespacedName][]trigger.Filter{}
+		}
+		d.byKey[k][owner] = append(d.byKey[k][owner], f)
+	}
+}
+
+// remove forgets owner entirely.
+func (d *dispatcher) remove(owner types.NamespacedName) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dropFiltersLocked(owner)
+	delete(d.gone, owner)
+	delete(d.received, owner)
+}
+
+func (d *dispatcher) dropFiltersLocked(owner types.NamespacedName) {
+	for k, owners := range d.byKey {
+		delete(owners, owner)
+		if len(owners) == 0 {
+			delete(d.byKey, k)
+		}
+	}
+}
+
+// OnEvent implements watch.Handler.
+func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
+	now := d.clock.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for owner, filters := range d.byKey[key] {
+		result := d.classify(filters, ev)
+		triggerEvents.WithLabelValues(result).Inc()
+		if result != eventAccepted {
+			continue
+		}
+		obj := ev.New
+		if ev.Type == watch.Deleted {
+			obj = ev.Old
+			_, onDelete, _ := trigger.Switches(filters, filters[0].Target, obj)
+			if d.gone[owner] == nil {
+				d.gone[owner] = map[types.UID]goneObject{}
+			}
+			d.gone[owner][obj.GetUID()] = goneObject{object: objectOf(obj, filters[0].Target, "", false, onDelete), at: now}
+		}
+		if d.received[owner] == nil {
+			d.received[owner] = map[types.UID]time.Time{}
+		}
+		if _, seen := d.received[owner][obj.GetUID()]; !seen {
+			d.received[owner][obj.GetUID()] = now
+		}
+		d.enqueueLocked(owner)
+	}
+	if ev.Type == watch.Deleted {
+		d.gens.forget(ev.Old.GetUID())
+	}
+}
+
+// classify says what an event means to one Workflow's filters.
+func (d *dispatcher) classify(filters []trigger.Filter, ev watch.Event) string {
+	target := filters[0].Target
+	matches := func(obj *unstructured.Unstructured) bool {
+		_, _, ok := trigger.Switches(filters, target, obj)
+		return ok
+	}
+	switch ev.Type {
+	case watch.Added:
+		if matches(ev.New) {
+			return eventAccepted
+		}
+	case watch.Deleted:
+		if matches(ev.Old) {
+			return eventAccepted
+		}
+	case watch.Updated:
+		oldMatch, newMatch := matches(ev.Old), matches(ev.New)
+		if !oldMatch && !newMatch {
+			return eventFiltered
+		}
+		if oldMatch && newMatch {
+			oldGen, err1 := d.gens.of(ev.Old)
+			newGen, err2 := d.gens.of(ev.New)
+			if err1 == nil && err2 == nil && oldGen == newGen {
+				return eventDuplicate
+			}
+		}
+		return eventAccepted
+	}
+	return eventFiltered
+}
+
+// OnSynced implements watch.Handler: the Workflows using key can now decide.
+func (d *dispatcher) OnSynced(key watch.Key) { d.enqueueOwners(key) }
+
+// OnWatchError implements watch.Handler: the Workflows using key report it.
+func (d *dispatcher) OnWatchError(key watch.Key, _ error) { d.enqueueOwners(key) }
+
+func (d *dispatcher) enqueueOwners(key watch.Key) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for owner := range d.byKey[key] {
+		d.enqueueLocked(owner)
+	}
+}
+
+func (d *dispatcher) enqueueLocked(owner types.NamespacedName) {
+	if d.queue != nil {
+		d.queue.Add(reconcile.Request{NamespacedName: owner})
+	}
+}
+
+// goneObjects returns the deleted objects owner has been told of.
+func (d *dispatcher) goneObjects(owner types.NamespacedName) map[types.UID]trigger.Object {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[types.UID]trigger.Object, len(d.gone[owner]))
+	for uid, g := range d.gone[owner] {
+		out[uid] = g.object
+	}
+	return out
+}
+
+// receivedAt returns when a change of uid first reached owner since its last
+// decision, if it did.
+func (d *dispatcher) receivedAt(owner types.NamespacedName, uid types.UID) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.received[owner][uid]
+	return t, ok
+}
+
+// decided forgets what owner was told up to a decision taken at `at` and
+// recorded in its status: later events stay for the next decision.
+func (d *dispatcher) decided(owner types.NamespacedName, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for uid, g := range d.gone[owner] {
+		if !g.at.After(at) {
+			delete(d.gone[owner], uid)
+		}
+	}
+	for uid, t := range d.received[owner] {
+		if !t.After(at) {
+			delete(d.received[owner], uid)
+		}
+	}
+}
+
+// keyOf is the informer a target is watched with.
+func keyOf(t trigger.Target) watch.Key {
+	return watch.Key{GVR: t.GVR, Namespace: t.Namespace}
+}
+
+// objectOf describes obj for Decide.
+func objectOf(obj *unstructured.Unstructured, t trigger.Target, gen string, onAddOrUpdate, onDelete bool) trigger.Object {
+	return trigger.Object{
+		UID:             obj.GetUID(),
+		APIVersion:      t.APIVersion(),
+		Kind:            t.Kind,
+		Namespace:       obj.GetNamespace(),
+		Name:            obj.GetName(),
+		ResourceVersion: obj.GetResourceVersion(),
+		Generation:      gen,
+		Created:         obj.GetCreationTimestamp().Time,
+		OnAddOrUpdate:   onAddOrUpdate,
+		OnDelete:        onDelete,
+	}
+}

@@ -1,0 +1,10 @@
+// Package workflow is the Workflow controller. For each Workflow it validates
+// the spec with the planner, resolves every trigger's kind through discovery,
+// checks that the Workflow's ServiceAccount may list and watch the objects, and
+// subscribes to shared dynamic informers (package watch). Informer events only
+// wake the Workflow up; each reconcile then compares the matching objects with
+// status.lastObservedResourceGeneration (package trigger) and creates one
+// Workplan per real change, under a name derived from the change so that a
+// retry or a restart can never start it twice. Manual runs are asked for with
+// the kube.ci/run-request annotation and answered the same way.
+package workflow

@@ -1,0 +1,123 @@
+package workflow
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/trigger"
+	"github.com/kubeci/kubeci/internal/watch"
+)
+
+// observe gathers Decide's input for wf from the synced shared informers.
+func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, now time.Time) (trigger.Input, error) {
+	in := trigger.Input{
+		Observed:  wf.Status.LastObservedResourceGeneration,
+		Unmatched: map[types.UID]bool{},
+		Gone:      r.dispatch.goneObjects(owner),
+		Baseline: trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers),
+			wf.CreationTimestamp.Time, now),
+		DeletedFallback: deletedFallback(filters),
+	}
+	seen := map[types.UID]bool{}
+	for _, target := range targetsOf(filters) {
+		for _, obj := range r.candidates(filters, target) {
+			onAdd, onDelete, ok := trigger.Switches(filters, target, obj)
+			if !ok || seen[obj.GetUID()] {
+				continue
+			}
+			gen, err := r.gens.of(obj)
+			if err != nil {
+				return in, err
+			}
+			seen[obj.GetUID()] = true
+			in.Matching = append(in.Matching, objectOf(obj, target, gen, onAdd, onDelete))
+		}
+	}
+	for uid := range in.Observed {
+		if seen[types.UID(uid)] {
+			continue
+		}
+		for _, target := range targetsOf(filters) {
+			if r.registry.HasUID(keyOf(target), types.UID(uid)) {
+				in.Unmatched[types.UID(uid)] = true
+			}
+		}
+	}
+	return in, nil
+}
+
+// candidates are the cached objects of target that may match: looked up by
+// name when every trigger of the target names its object, else all of them.
+func (r *Reconciler) candidates(filters []trigger.Filter, target trigger.Target) []*unstructured.Unstructured {
+	key := keyOf(target)
+	var named []string
+	for _, f := range filters {
+		if f.Target != target {
+			continue
+		}
+		if f.Name == "" {
+			return r.registry.List(key)
+		}
+		named = append(named, f.Name)
+	}
+	var out []*unstructured.Unstructured
+	for _, name := range named {
+		if obj, ok := r.registry.Get(key, target.Namespace, name); ok {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+// targetsOf lists the distinct targets of filters, in trigger order.
+func targetsOf(filters []trigger.Filter) []trigger.Target {
+	var out []trigger.Target
+	seen := map[trigger.Target]bool{}
+	for _, f := range filters {
+		if !seen[f.Target] {
+			seen[f.Target] = true
+			out = append(out, f.Target)
+		}
+	}
+	return out
+}
+
+// keysOf lists the informers filters need.
+func keysOf(filters []trigger.Filter) []watch.Key {
+	var keys []watch.Key
+	for _, t := range targetsOf(filters) {
+		keys = append(keys, keyOf(t))
+	}
+	return keys
+}
+
+// deletedFallback describes an object deleted while the operator was down,
+// whose last state nobody saw: its kind, namespace and name when every onDelete
+// trigger agrees on them, and OnDelete when any trigger has it.
+func deletedFallback(filters []trigger.Filter) trigger.Object {
+	var obj trigger.Object
+	first := true
+	for _, f := range filters {
+		if !f.OnDelete {
+			continue
+		}
+		if first {
+			obj = trigger.Object{APIVersion: f.APIVersion(), Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, OnDelete: true}
+			first = false
+			continue
+		}
+		if obj.APIVersion != f.APIVersion() || obj.Kind != f.Kind {
+			obj.APIVersion, obj.Kind = "", ""
+		}
+		if obj.Namespace != f.Namespace {
+			obj.Namespace = ""
+		}
+		if obj.Name != f.Name {
+			obj.Name = ""
+		}
+	}
+	return obj
+}

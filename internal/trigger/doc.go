@@ -1,0 +1,14 @@
+// Package trigger holds the Workflow operator's pure decisions about the objects
+// its triggers watch, so that a run starts exactly once per real change:
+//
+//   - ResourceGeneration says what "a real change" is for any object: its
+//     metadata.generation when it has one, else a hash of its content without
+//     metadata and status.
+//   - Filter says whether an object matches a trigger (namespace, name, labels).
+//   - Decide compares the matching objects with the generations a Workflow last
+//     acted on (its status.lastObservedResourceGeneration) and returns the runs
+//     to start and the new record. It is level-based: it does not care how many
+//     informer events, resyncs, relists or restarts led to the current state.
+//
+// Nothing here talks to the API server.
+package trigger

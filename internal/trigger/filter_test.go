@@ -1,0 +1,73 @@
+package trigger
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+func TestFilterMatches(t *testing.T) {
+	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Kind: "ConfigMap", Namespace: "ns"}
+	sel := &metav1.LabelSelector{
+		MatchLabels:      map[string]string{"app": "web"},
+		MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"a", "b"}}},
+	}
+	o := func(ns, name string, l map[string]string) *metav1.ObjectMeta {
+		return &metav1.ObjectMeta{Namespace: ns, Name: name, Labels: l}
+	}
+	web := map[string]string{"app": "web", "tier": "a"}
+	cases := []struct {
+		name    string
+		trigger kubeciv1.Trigger
+		obj     *metav1.ObjectMeta
+		want    bool
+	}{
+		{"everything in the namespace", kubeciv1.Trigger{}, o("ns", "x", nil), true},
+		{"other namespace", kubeciv1.Trigger{}, o("other", "x", nil), false},
+		{"exact name", kubeciv1.Trigger{Name: "my-config"}, o("ns", "my-config", nil), true},
+		{"a longer name is not a match", kubeciv1.Trigger{Name: "my-config"}, o("ns", "my-config-2", nil), false},
+		{"a prefix is not a match", kubeciv1.Trigger{Name: "my-config"}, o("ns", "my-conf", nil), false},
+		{"selector matches", kubeciv1.Trigger{Selector: sel}, o("ns", "x", web), true},
+		{"selector expression rejects", kubeciv1.Trigger{Selector: sel}, o("ns", "x", map[string]string{"app": "web", "tier": "c"}), false},
+		{"selector labels reject", kubeciv1.Trigger{Selector: sel}, o("ns", "x", map[string]string{"tier": "a"}), false},
+		{"empty selector matches all", kubeciv1.Trigger{Selector: &metav1.LabelSelector{}}, o("ns", "x", nil), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := NewFilter(0, &tc.trigger, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Matches(tc.obj); got != tc.want {
+				t.Errorf("Matches = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	cluster := target
+	cluster.Namespace = ""
+	f, _ := NewFilter(0, &kubeciv1.Trigger{}, cluster)
+	if !f.Matches(o("", "node-1", nil)) {
+		t.Error("a cluster-scoped target must match objects without a namespace")
+	}
+}
+
+func TestSwitchesORsMatchingTriggers(t *testing.T) {
+	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Namespace: "ns"}
+	other := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, Namespace: "ns"}
+	a, _ := NewFilter(0, &kubeciv1.Trigger{Name: "a", OnAddOrUpdate: true}, target)
+	b, _ := NewFilter(1, &kubeciv1.Trigger{OnDelete: true}, target)
+	c, _ := NewFilter(2, &kubeciv1.Trigger{OnAddOrUpdate: true, OnDelete: true}, other)
+	filters := []Filter{a, b, c}
+	add, del, ok := Switches(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "a"})
+	if !ok || !add || !del {
+		t.Errorf("object a matches both configmap triggers: got add=%v del=%v matched=%v", add, del, ok)
+	}
+	add, del, ok = Switches(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "z"})
+	if !ok || add || !del {
+		t.Errorf("object z matches only the onDelete trigger: got add=%v del=%v matched=%v", add, del, ok)
+	}
+}

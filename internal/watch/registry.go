@@ -1,0 +1,305 @@
+// Package watch shares client-go dynamic informers between Workflows: one
+// informer per resource and namespace however many Workflows watch it,
+// reference-counted, started when the first Workflow needs it and stopped when
+// the last one stops needing it.
+package watch
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Key names one shared informer: a resource in one namespace ("" for a
+// cluster-scoped resource).
+type Key struct {
+	GVR       schema.GroupVersionResource
+	Namespace string
+}
+
+func (k Key) String() string {
+	if k.Namespace == "" {
+		return k.GVR.String()
+	}
+	return k.GVR.String() + " in " + k.Namespace
+}
+
+// EventType is the kind of change an informer saw.
+type EventType int
+
+const (
+	// Added: an object appeared (also on the initial list and relists).
+	Added EventType = iota
+	// Updated: an object changed (any change, including status and resyncs).
+	Updated
+	// Deleted: an object was deleted; Old holds its last known state, also
+	// when the informer only learnt of it from a tombstone.
+	Deleted
+)
+
+// Event is one informer notification. Old is nil for Added, New is nil for
+// Deleted.
+type Event struct {
+	Type     EventType
+	Old, New *unstructured.Unstructured
+}
+
+// Handler receives the notifications of every shared informer. Its methods
+// run on the informers' goroutines and must not block.
+type Handler interface {
+	// OnEvent is called for each change of an object of key.
+	OnEvent(key Key, ev Event)
+	// OnSynced is called once key's informer has listed every object.
+	OnSynced(key Key)
+	// OnWatchError is called when key's informer fails to list or watch.
+	OnWatchError(key Key, err error)
+}
+
+const uidIndex = "uid"
+
+// Registry owns the shared informers.
+type Registry struct {
+	client  dynamic.Interface
+	handler Handler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	entries map[Key]*entry
+	owners  map[types.NamespacedName]map[Key]bool
+}
+
+type entry struct {
+	informer cache.SharedIndexInformer
+	stop     context.CancelFunc
+	owners   map[types.NamespacedName]bool
+
+	mu      sync.Mutex
+	lastErr error
+}
+
+// NewRegistry returns a Registry whose informers list and watch with client and
+// report to handler. Run it as a manager Runnable (Start) so that its informers
+// stop with the manager.
+func NewRegistry(client dynamic.Interface, handler Handler) *Registry {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Registry{client: client, handler: handler, ctx: ctx, cancel: cancel,
+		entries: map[Key]*entry{}, owners: map[types.NamespacedName]map[Key]bool{}}
+}
+
+// Start blocks until ctx ends, then stops every informer.
+func (r *Registry) Start(ctx context.Context) error {
+	<-ctx.Done()
+	r.cancel()
+	return nil
+}
+
+// Set makes owner use exactly the informers of keys: it starts those nobody
+// used yet and releases the ones owner no longer needs.
+func (r *Registry) Set(owner types.NamespacedName, keys []Key) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := make(map[Key]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+		e, ok := r.entries[k]
+		if !ok {
+			e = r.start(k)
+			r.entries[k] = e
+		}
+		e.owners[owner] = true
+	}
+	for k := range r.owners[owner] {
+		if !want[k] {
+			r.release(owner, k)
+		}
+	}
+	if len(want) == 0 {
+		delete(r.owners, owner)
+	} else {
+		r.owners[owner] = want
+	}
+}
+
+// Remove releases every informer owner uses.
+func (r *Registry) Remove(owner types.NamespacedName) {
+	r.Set(owner, nil)
+}
+
+// release drops owner from key's informer and stops it when nobody is left.
+// r.mu must be held.
+func (r *Registry) release(owner types.NamespacedName, k Key) {
+	e, ok := r.entries[k]
+	if !ok {
+		return
+	}
+	delete(e.owners, owner)
+	if len(e.owners) == 0 {
+		e.stop()
+		delete(r.entries, k)
+	}
+}
+
+// start creates and runs the informer of k. r.mu must be held.
+func (r *Registry) start(k Key) *entry {
+	ctx, stop := context.WithCancel(r.ctx)
+	inf := dynamicinformer.NewFilteredDynamicInformer(r.client, k.GVR, k.Namespace, 0,
+		cache.Indexers{uidIndex: indexByUID}, nil).Informer()
+	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
+
+	// The cache needs no managed fields: dropping them saves much memory.
+	_ = inf.SetTransform(func(obj any) (any, error) {
+		if m, ok := obj.(metav1.Object); ok {
+			m.SetManagedFields(nil)
+		}
+		return obj, nil
+	})
+	_ = inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, rf *cache.Reflector, err error) {
+		e.setErr(err)
+		r.handler.OnWatchError(k, err)
+		cache.DefaultWatchErrorHandler(ctx, rf, err)
+	})
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if u, ok := obj.(*unstructured.Unstructured); ok {
+				r.handler.OnEvent(k, Event{Type: Added, New: u})
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			o, ok1 := oldObj.(*unstructured.Unstructured)
+			n, ok2 := newObj.(*unstructured.Unstructured)
+			if ok1 && ok2 {
+				r.handler.OnEvent(k, Event{Type: Updated, Old: o, New: n})
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if u, ok := deletedObject(obj); ok {
+				r.handler.OnEvent(k, Event{Type: Deleted, Old: u})
+			}
+		},
+	})
+	go inf.RunWithContext(ctx)
+	go func() {
+		if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			e.setErr(nil)
+			r.handler.OnSynced(k)
+		}
+	}()
+	return e
+}
+
+// deletedObject is the last known state of a deleted object, also when the
+// informer only learnt of the deletion on a relist and hands over a tombstone.
+func deletedObject(obj any) (*unstructured.Unstructured, bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	return u, ok
+}
+
+func (e *entry) setErr(err error) {
+	e.mu.Lock()
+	e.lastErr = err
+	e.mu.Unlock()
+}
+
+// ErrNotWatched is returned for a key no owner uses.
+var ErrNotWatched = errors.New("not watched")
+
+// State reports whether key's informer has listed every object, and the last
+// error it met while it has not.
+func (r *Registry) State(k Key) (synced bool, err error) {
+	r.mu.Lock()
+	e, ok := r.entries[k]
+	r.mu.Unlock()
+	if !ok {
+		return false, ErrNotWatched
+	}
+	if e.informer.HasSynced() {
+		return true, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return false, e.lastErr
+}
+
+// List returns the cached objects of key. They are shared: do not modify them.
+func (r *Registry) List(k Key) []*unstructured.Unstructured {
+	e := r.entry(k)
+	if e == nil {
+		return nil
+	}
+	items := e.informer.GetStore().List()
+	out := make([]*unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
+		if u, ok := it.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Get returns the cached object of key named namespace/name.
+func (r *Registry) Get(k Key, namespace, name string) (*unstructured.Unstructured, bool) {
+	e := r.entry(k)
+	if e == nil {
+		return nil, false
+	}
+	storeKey := name
+	if namespace != "" {
+		storeKey = namespace + "/" + name
+	}
+	it, ok, err := e.informer.GetStore().GetByKey(storeKey)
+	if err != nil || !ok {
+		return nil, false
+	}
+	u, ok := it.(*unstructured.Unstructured)
+	return u, ok
+}
+
+// HasUID reports whether key's cache holds an object with uid.
+func (r *Registry) HasUID(k Key, uid types.UID) bool {
+	e := r.entry(k)
+	if e == nil {
+		return false
+	}
+	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
+	return err == nil && len(items) > 0
+}
+
+// Keys lists the keys of the running informers, sorted.
+func (r *Registry) Keys() []Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([]Key, 0, len(r.entries))
+	for k := range r.entries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}
+
+func (r *Registry) entry(k Key) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries[k]
+}
+
+func indexByUID(obj any) ([]string, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, errors.New("object has no metadata")
+	}
+	return []string{string(m.GetUID())}, nil
+}
