@@ -51,6 +51,12 @@ build: ## Build bin/kubeci and bin/kubeci-operator.
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci ./cmd/kubeci
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci-operator ./cmd/kubeci-operator
 
+IMG ?= kubeci-operator:latest
+
+.PHONY: docker-build
+docker-build: ## Build the operator's image with Docker (IMG=name:tag).
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
+
 ##@ Test
 
 .PHONY: test-assets

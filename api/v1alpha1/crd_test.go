@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -85,5 +86,43 @@ func TestCRDValidationRejectsBadWorkflows(t *testing.T) {
 				t.Errorf("error does not say %q:\n%v", tc.want, err)
 			}
 		})
+	}
+}
+
+// A Workplan's steps cannot be changed once created; it can only be cancelled,
+// and not resumed.
+func TestWorkplanSpecIsFixedButCancellable(t *testing.T) {
+	env := testenv.Get(t)
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	wf := sample(t, env, ns)
+	wp := &kubeciv1.Workplan{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "run-1"},
+		Spec: kubeciv1.WorkplanSpec{
+			Workflow: wf.Name,
+			Tasks:    []kubeciv1.Task{{ParallelSteps: wf.Spec.Steps[:1]}},
+			Trigger:  kubeciv1.TriggerEvent{Event: kubeciv1.EventManual},
+		},
+	}
+	if err := env.Client.Create(ctx, wp); err != nil {
+		t.Fatal(err)
+	}
+	changed := wp.DeepCopy()
+	changed.Spec.Tasks[0].ParallelSteps[0].Image = "attacker/image"
+	if err := env.Client.Update(ctx, changed); err == nil || !strings.Contains(err.Error(), "only spec.cancelled may be set") {
+		t.Fatalf("changing a step must be refused, got %v", err)
+	}
+	changed = wp.DeepCopy()
+	changed.Spec.ServiceAccountName = "admin"
+	if err := env.Client.Update(ctx, changed); err == nil {
+		t.Fatal("changing the service account must be refused")
+	}
+	wp.Spec.Cancelled = true
+	if err := env.Client.Update(ctx, wp); err != nil {
+		t.Fatalf("cancelling must be allowed: %v", err)
+	}
+	wp.Spec.Cancelled = false
+	if err := env.Client.Update(ctx, wp); err == nil || !strings.Contains(err.Error(), "cannot be resumed") {
+		t.Fatalf("resuming must be refused, got %v", err)
 	}
 }
