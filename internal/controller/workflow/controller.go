@@ -47,14 +47,17 @@ type Options struct {
 // Reconciler is the Workflow controller.
 type Reconciler struct {
 	client.Client
-	Mapper   meta.RESTMapper
-	Recorder events.EventRecorder
-	Clock    clock.PassiveClock
+	// APIReader reads around the cache (see written).
+	APIReader client.Reader
+	Mapper    meta.RESTMapper
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
 
 	registry *watch.Registry
 	dispatch *dispatcher
 	gens     *generations
 	access   *accessChecker
+	written  *staleReads
 }
 
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
@@ -81,13 +84,15 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	}
 	gens := newGenerations()
 	r := &Reconciler{
-		Client:   mgr.GetClient(),
-		Mapper:   mgr.GetRESTMapper(),
-		Recorder: mgr.GetEventRecorder("kubeci-workflow"),
-		Clock:    clk,
-		gens:     gens,
-		dispatch: newDispatcher(gens, clk),
-		access:   newAccessChecker(mgr.GetClient(), clk),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Mapper:    mgr.GetRESTMapper(),
+		Recorder:  mgr.GetEventRecorder("kubeci-workflow"),
+		Clock:     clk,
+		gens:      gens,
+		dispatch:  newDispatcher(gens, clk),
+		access:    newAccessChecker(mgr.GetClient(), clk),
+		written:   newStaleReads(),
 	}
 	r.registry = watch.NewRegistry(dyn, r.dispatch)
 	if err := mgr.Add(r.registry); err != nil {
@@ -108,8 +113,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 
 // Reconcile brings one Workflow's watches and runs up to date.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	wf := &kubeciv1.Workflow{}
-	if err := r.Get(ctx, req.NamespacedName, wf); err != nil {
+	wf, err := r.getWorkflow(ctx, req.NamespacedName)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			r.stopWatching(req.NamespacedName)
 			return ctrl.Result{}, nil
@@ -124,7 +129,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := wf.DeepCopy()
 	decidedAt := r.Clock.Now()
 	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, decidedAt)
-	if patchErr := r.patchStatus(ctx, before, wf); patchErr != nil {
+	if patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf); patchErr != nil {
 		return ctrl.Result{}, errors.Join(err, patchErr)
 	}
 	if decided && err == nil {
@@ -237,21 +242,40 @@ func (r *Reconciler) notReady(wf *kubeciv1.Workflow, owner types.NamespacedName,
 func (r *Reconciler) stopWatching(owner types.NamespacedName) {
 	r.registry.Remove(owner)
 	r.dispatch.remove(owner)
+	r.written.forget(owner)
 	sharedInformers.Set(float64(len(r.registry.Keys())))
 }
 
 // patchStatus writes the status when it changed. The patch carries the
 // resourceVersion read, so a status written meanwhile is never overwritten with
 // an older record: the conflict makes the Workflow decide again.
-func (r *Reconciler) patchStatus(ctx context.Context, before, wf *kubeciv1.Workflow) error {
+func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, before, wf *kubeciv1.Workflow) error {
 	if equality.Semantic.DeepEqual(before.Status, wf.Status) {
 		return nil
 	}
 	err := r.Status().Patch(ctx, wf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
-	if apierrors.IsNotFound(err) {
+	switch {
+	case err == nil:
+		r.written.wrote(key, before.ResourceVersion)
+	case apierrors.IsNotFound(err):
 		return nil
 	}
 	return err
+}
+
+// getWorkflow reads a Workflow from the cache, or from the API server when the
+// cache still holds the version this controller last replaced with a status
+// write: deciding from it would only redo work and meet a conflict.
+func (r *Reconciler) getWorkflow(ctx context.Context, key types.NamespacedName) (*kubeciv1.Workflow, error) {
+	wf := &kubeciv1.Workflow{}
+	if err := r.Get(ctx, key, wf); err != nil {
+		return nil, err
+	}
+	if !r.written.isStale(key, wf.ResourceVersion) {
+		return wf, nil
+	}
+	wf = &kubeciv1.Workflow{}
+	return wf, r.APIReader.Get(ctx, key, wf)
 }
 
 // waitingForKinds maps a CRD change to the Workflows waiting for a kind to be
