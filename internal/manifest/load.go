@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -89,14 +92,27 @@ func decode(raw []byte) (*kubeciv1.Workflow, error) {
 	}
 	want := kubeciv1.GroupVersion.String()
 	if head.Kind != "Workflow" || head.APIVersion != want {
-		return nil, fmt.Errorf("is a %q %q, not a %s Workflow", head.APIVersion, head.Kind, want)
+		if head.Kind == "" {
+			return nil, fmt.Errorf("has no kind: not a %s Workflow", want)
+		}
+		return nil, fmt.Errorf("is a %s %s, not a %s Workflow", head.APIVersion, head.Kind, want)
 	}
 	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(raw, &wf); err != nil {
+	_, _, err := strictDecoder.Decode(raw, nil, &wf)
+	if err != nil {
 		return &wf, fmt.Errorf("cannot be read as a Workflow: %w", err)
 	}
 	return &wf, nil
 }
+
+// strictDecoder decodes YAML like the API server does with field validation
+// Strict: unknown and duplicate fields are errors naming their path.
+var strictDecoder = func() runtime.Decoder {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(kubeciv1.AddToScheme(scheme))
+	return kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme,
+		kjson.SerializerOptions{Yaml: true, Strict: true})
+}()
 
 func isEmpty(raw []byte) bool {
 	for _, line := range bytes.Split(raw, []byte("\n")) {
