@@ -117,7 +117,7 @@ func Decide(in Input) Output {
 	}
 
 	var deleted []Object
-	for uid := range in.Observed {
+	for uid, gen := range in.Observed {
 		if _, ok := out.Observed[uid]; ok {
 			continue
 		}
@@ -130,6 +130,7 @@ func Decide(in Input) Output {
 			obj = in.DeletedFallback
 			obj.UID = types.UID(uid)
 		}
+		obj.Generation = gen // the last generation acted on
 		if obj.OnDelete {
 			deleted = append(deleted, obj)
 		} else {
