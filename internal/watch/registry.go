@@ -26,11 +26,13 @@ type Key struct {
 	Namespace string
 }
 
+// String reads like "deployments.apps/v1 in namespace web".
 func (k Key) String() string {
+	s := k.GVR.GroupResource().String() + "/" + k.GVR.Version
 	if k.Namespace == "" {
-		return k.GVR.String()
+		return s + " cluster-wide"
 	}
-	return k.GVR.String() + " in " + k.Namespace
+	return s + " in namespace " + k.Namespace
 }
 
 // EventType is the kind of change an informer saw.

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -42,7 +43,14 @@ type operator struct {
 // stopped when the test ends, or earlier with stopOperator.
 func startOperator(t *testing.T, env *testenv.Env, ns string) *operator {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	return startOperatorWith(t, env, env.Config, ns)
+}
+
+// startOperatorWith starts the Workflow controller talking to the API server
+// with cfg.
+func startOperatorWith(t *testing.T, env *testenv.Env, cfg *rest.Config, ns string) *operator {
+	t.Helper()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
