@@ -318,3 +318,40 @@ func TestHostRefusesStepsWithoutCommands(t *testing.T) {
 		t.Errorf("warnings %q (%v), want one naming the images once each", warnings, err)
 	}
 }
+
+// BenchmarkHostRunStep measures what the host runtime adds to a step: a
+// re-execution into new namespaces, the step's root, and `true`.
+func BenchmarkHostRunStep(b *testing.B) {
+	h := &Host{Self: []string{"/proc/self/exe"}, Grace: time.Second}
+	if err := h.Available(context.Background()); err != nil {
+		b.Skipf("the host runtime cannot work here: %v", err)
+	}
+	ws := b.TempDir()
+	if _, err := h.Prepare(RunInfo{ID: "bench", Workspace: ws, Steps: []Step{{Name: "s", Image: "x", Command: []string{"true"}}}}); err != nil {
+		b.Fatal(err)
+	}
+	defer h.Cleanup()
+	var out bytes.Buffer
+	for b.Loop() {
+		if exit := h.RunStep(context.Background(), Step{Name: "s", Command: []string{"true"}}, &out, &out); exit.Code != 0 || exit.Err != nil {
+			b.Fatalf("exit %+v: %s", exit, out.String())
+		}
+	}
+}
+
+// BenchmarkRunDesignDoc measures a whole local run of the design doc's example
+// with the host runtime: five steps in two tasks, workspace made and removed.
+func BenchmarkRunDesignDoc(b *testing.B) {
+	h := &Host{Self: []string{"/proc/self/exe"}, Grace: time.Second}
+	if err := h.Available(context.Background()); err != nil {
+		b.Skipf("the host runtime cannot work here: %v", err)
+	}
+	wf := loadExample(b, "design-doc.yaml")
+	for b.Loop() {
+		var out bytes.Buffer
+		res, err := Run(context.Background(), wf, Config{Runtime: h, Printer: NewPrinter(&out, &out, false)})
+		if err != nil || res.Outcome != Succeeded {
+			b.Fatalf("%v %v\n%s", err, res, out.String())
+		}
+	}
+}
