@@ -63,7 +63,11 @@ Runtimes:
   host            each step's command on this machine, in its own mount and PID
                   namespaces where the workspace is bound at /kubeci (Linux; root
                   or unprivileged user namespaces). Images are ignored. Nothing is
-                  created on this machine outside the workspace.
+                  created at /kubeci on this machine: each step gets a root of its
+                  own (a tmpfs of bind mounts of /'s entries), mounted on an empty
+                  temporary directory removed at the end. A step without
+                  workingDir runs in the current directory, with kubeci's
+                  environment plus its own.
   auto (default)  docker or podman when an engine answers, else host.
 
 The workspace is a fresh temporary directory, removed at the end unless
