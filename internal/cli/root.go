@@ -47,6 +47,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newValidateCommand(o),
 		newPlanCommand(o),
 		newVersionCommand(o),
+		newRunCommand(o),
 	)
 	return cmd
 }
