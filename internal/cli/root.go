@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 // wrong; main exits with the code and prints nothing more.
 type ExitError struct{ Code int }
 
-func (e ExitError) Error() string { return "exit status " + string(rune('0'+e.Code)) }
+func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
 // Options are what every subcommand shares: where to print and how to reach a
 // cluster (the standard kubectl flags).
