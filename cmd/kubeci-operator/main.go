@@ -31,6 +31,7 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr string
+		pprofAddr              string
 		leaderElect            bool
 		leaderElectionNS       string
 		workflowConcurrency    int
@@ -39,6 +40,7 @@ func main() {
 	config.RegisterFlags(fs) // --kubeconfig
 	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to (0 disables it).")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	fs.StringVar(&pprofAddr, "pprof-bind-address", "", "Address the pprof endpoints (/debug/pprof/) bind to, for profiling; empty (the default) disables them.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas acts (the shipped Deployment turns it on).")
 	fs.StringVar(&leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
 	fs.IntVar(&workflowConcurrency, "workflow-concurrency", 4, "Workflows reconciled at once.")
@@ -48,13 +50,13 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, leaderElect, leaderElectionNS, workflowConcurrency); err != nil {
+	if err := run(metricsAddr, probeAddr, pprofAddr, leaderElect, leaderElectionNS, workflowConcurrency); err != nil {
 		log.Error(err, "kubeci-operator stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr string, leaderElect bool, leaderElectionNS string, workflowConcurrency int) error {
+func run(metricsAddr, probeAddr, pprofAddr string, leaderElect bool, leaderElectionNS string, workflowConcurrency int) error {
 	log := ctrl.Log.WithName("setup")
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -73,6 +75,7 @@ func run(metricsAddr, probeAddr string, leaderElect bool, leaderElectionNS strin
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "kubeci-operator.kube.ci",
 		LeaderElectionNamespace: leaderElectionNS,
