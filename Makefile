@@ -66,3 +66,11 @@ test-assets: ## Build (once) the kube-apiserver and etcd the integration tests r
 .PHONY: test
 test: ## Run the unit and integration tests (builds the test assets first).
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test ./... $(TESTFLAGS)
+
+##@ Benchmarks
+
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: ## Measure trigger latency, throughput, operator cost and the planner (about 13 minutes); writes bin/bench/results.json and docs/performance.md (BENCH_FLAGS=-quick for a smoke run).
+	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) run ./test/bench -out bin/bench/results.json -doc docs/performance.md $(BENCH_FLAGS)

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// latencyCase is one load of the trigger latency benchmark: Workflows
+// Workflows, each matching every one of ConfigMaps ConfigMaps, which are
+// updated Rate times per second in turn for the run's duration.
+type latencyCase struct {
+	Workflows  int `json:"workflows"`
+	ConfigMaps int `json:"configMaps"`
+	Rate       int `json:"updatesPerSecond"`
+}
+
+func (lc latencyCase) String() string {
+	wf := "1 Workflow"
+	if lc.Workflows > 1 {
+		wf = fmt.Sprintf("%d Workflows", lc.Workflows)
+	}
+	return fmt.Sprintf("%d updates/s, %s", lc.Rate, wf)
+}
+
+// LatencyResult is the trigger latency of one case over repeated runs.
+type LatencyResult struct {
+	latencyCase
+	// MedianMs and P99Ms: ConfigMap update to Workplan created, in ms, from
+	// just before the update request to the harness's watch seeing the
+	// Workplan.
+	MedianMs Summary `json:"medianMs"`
+	P99Ms    Summary `json:"p99Ms"`
+	// Updates per run, and the share of (update, Workflow) pairs answered by a
+	// Workplan for a later update of the same ConfigMap (changes arriving
+	// faster than the Workflow decides are decided together).
+	Updates   Summary `json:"updates"`
+	Coalesced Summary `json:"coalescedShare"`
+	// Missing counts pairs never answered within the wait (should be 0).
+	Missing Summary `json:"missing"`
+	// AchievedRate is the update rate the harness managed.
+	AchievedRate Summary `json:"achievedUpdatesPerSecond"`
+}
+
+type latencyRun struct {
+	median, p99, coalesced, achieved float64
+	updates, missing                 int
+}
+
+// update is one ConfigMap change the harness made.
+type update struct {
+	cm string
+	rv int64
+	at time.Time
+}
+
+// runLatency runs one case once in namespace ns: creates the ConfigMaps and
+// Workflows, waits until they watch, then updates ConfigMaps at the case's
+// rate for d and waits for the Workplans.
+func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d time.Duration) (latencyRun, error) {
+	c := b.cluster.client
+	if err := b.cluster.namespace(ctx, ns); err != nil {
+		return latencyRun{}, err
+	}
+	labels := map[string]string{"bench": "latency"}
+	if err := createAll(ctx, c, configMaps(ns, lc.ConfigMaps, func(int) map[string]string { return labels })); err != nil {
+		return latencyRun{}, err
+	}
+	nextSecond()
+	var wfs []*kubeciv1.Workflow
+	var names []string
+	for i := range lc.Workflows {
+		names = append(names, fmt.Sprintf("wf-%03d", i))
+		wfs = append(wfs, selectorWorkflow(b.designDoc, ns, names[i], "", labels))
+	}
+	if err := createAll(ctx, c, wfs); err != nil {
+		return latencyRun{}, err
+	}
+	if err := waitWatching(ctx, c, ns, lc.Workflows*lc.ConfigMaps, 2*time.Minute); err != nil {
+		return latencyRun{}, err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	runs, err := watchRuns(watchCtx, c, ns)
+	if err != nil {
+		return latencyRun{}, err
+	}
+
+	updates, err := updateAtRate(ctx, b, ns, lc, d)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	// Wait for every (update, Workflow) pair to be answered.
+	var res latencyRun
+	_ = poll(ctx, 200*time.Millisecond, 60*time.Second, "every update to start its runs", func() (bool, error) {
+		res = latencies(updates, runs.snapshot(), names)
+		return res.missing == 0, nil
+	})
+	res.achieved = float64(len(updates)) / d.Seconds()
+	return res, emptyNamespace(ctx, c, ns)
+}
+
+// updateAtRate updates the case's ConfigMaps in turn, lc.Rate per second for d,
+// each request started on schedule whether or not earlier ones returned.
+func updateAtRate(ctx context.Context, b *bench, ns string, lc latencyCase, d time.Duration) ([]update, error) {
+	var (
+		mu      sync.Mutex
+		updates []update
+		first   error
+		wg      sync.WaitGroup
+	)
+	interval := time.Second / time.Duration(lc.Rate)
+	start := time.Now()
+	for i := 0; ; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if due.Sub(start) >= d {
+			break
+		}
+		time.Sleep(time.Until(due))
+		wg.Go(func() {
+			name := cmName(i % lc.ConfigMaps)
+			at := time.Now()
+			rv, err := touch(ctx, b.cluster.client, ns, name, i+1)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			updates = append(updates, update{cm: name, rv: rv, at: at})
+		})
+	}
+	wg.Wait()
+	return updates, first
+}
+
+// latencies pairs each update with the first run of each Workflow that
+// answers it: a run for the same ConfigMap whose trigger resourceVersion is
+// the update's or a later one.
+func latencies(updates []update, runs []run, workflows []string) latencyRun {
+	type key struct{ workflow, cm string }
+	byKey := map[key][]run{}
+	for _, r := range runs {
+		k := key{r.Workflow, r.Trigger}
+		byKey[k] = append(byKey[k], r)
+	}
+	for _, rs := range byKey {
+		slices.SortFunc(rs, func(a, b run) int { return a.Seen.Compare(b.Seen) })
+	}
+	var lat []time.Duration
+	var res latencyRun
+	coalesced := 0
+	for _, u := range updates {
+		for _, wf := range workflows {
+			answered := false
+			for _, r := range byKey[key{wf, u.cm}] {
+				if r.TriggerRV >= u.rv {
+					lat = append(lat, r.Seen.Sub(u.at))
+					if r.TriggerRV != u.rv {
+						coalesced++
+					}
+					answered = true
+					break
+				}
+			}
+			if !answered {
+				res.missing++
+			}
+		}
+	}
+	res.updates = len(updates)
+	ms := millis(lat)
+	res.median, res.p99 = percentile(ms, 50), percentile(ms, 99)
+	if len(lat) > 0 {
+		res.coalesced = float64(coalesced) / float64(len(lat))
+	}
+	return res
+}
+
+// latencyGroup runs every latency case reps times.
+func (b *bench) latencyGroup(ctx context.Context) ([]LatencyResult, error) {
+	var out []LatencyResult
+	for _, lc := range b.opts.latencyCases {
+		var runs []latencyRun
+		for rep := range b.opts.reps {
+			ns := fmt.Sprintf("latency-%d-%d-%d", lc.Rate, lc.Workflows, rep)
+			r, err := b.runLatency(ctx, lc, ns, b.opts.latencyDuration)
+			if err != nil {
+				return out, fmt.Errorf("trigger latency, %s: %w", lc, err)
+			}
+			b.logf("latency %s run %d: median %.1f ms, p99 %.1f ms, %d updates (%.0f/s), %.0f%% coalesced, %d missing",
+				lc, rep+1, r.median, r.p99, r.updates, r.achieved, 100*r.coalesced, r.missing)
+			runs = append(runs, r)
+		}
+		out = append(out, LatencyResult{latencyCase: lc,
+			MedianMs:     summarize(pick(runs, func(r latencyRun) float64 { return r.median })),
+			P99Ms:        summarize(pick(runs, func(r latencyRun) float64 { return r.p99 })),
+			Updates:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.updates) })),
+			Coalesced:    summarize(pick(runs, func(r latencyRun) float64 { return r.coalesced })),
+			Missing:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.missing) })),
+			AchievedRate: summarize(pick(runs, func(r latencyRun) float64 { return r.achieved })),
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// ThroughputResult is the design doc's Workflow run as often as possible.
+type ThroughputResult struct {
+	// WindowSeconds is how long each run lasted, InFlight how many Workplans
+	// the harness kept started but unfinished.
+	WindowSeconds float64 `json:"windowSeconds"`
+	InFlight      int     `json:"inFlight"`
+	StepSeconds   float64 `json:"stepSeconds"`
+	// PerMinute: Workplans that reached Completed in the window, per minute.
+	PerMinute Summary `json:"completedPerMinute"`
+	// Failed: Workplans that reached Failed in the window (should be 0).
+	Failed Summary `json:"failed"`
+	// RunSeconds: median time from a Workplan's creation to its completion.
+	RunSeconds Summary `json:"runSecondsMedian"`
+	// CPUSeconds and CPUShare of each process over the window; the share is of
+	// the machine's CPU time (cores times the window). "machine" is every
+	// process of the machine, other users of this shared machine included.
+	CPUSeconds map[string]Summary `json:"cpuSeconds"`
+	CPUShare   map[string]Summary `json:"cpuShare"`
+	// SimulatorWrites: API writes the node simulator made per Workplan.
+	SimulatorWrites Summary `json:"simulatorWritesPerWorkplan"`
+}
+
+type throughputRun struct {
+	perMinute, failed, runSeconds, simWrites float64
+	cpu                                      CPUShares
+}
+
+// runThroughput keeps inFlight Workplans of the design doc's Workflow going
+// in namespace ns for window, started by updates of their trigger ConfigMaps,
+// and counts those completed.
+func (b *bench) runThroughput(ctx context.Context, ns string, window time.Duration, inFlight int, profile string) (throughputRun, error) {
+	c := b.cluster.client
+	if err := b.cluster.namespace(ctx, ns); err != nil {
+		return throughputRun{}, err
+	}
+	// Twice as many ConfigMaps as runs in flight: each has at most one
+	// update waiting for its run, so no two changes are decided together.
+	pool := 2 * inFlight
+	labels := map[string]string{"bench": "throughput"}
+	if err := createAll(ctx, c, configMaps(ns, pool, func(int) map[string]string { return labels })); err != nil {
+		return throughputRun{}, err
+	}
+	nextSecond()
+	wf := selectorWorkflow(b.designDoc, ns, "design-doc", "", labels)
+	if err := c.Create(ctx, wf); err != nil {
+		return throughputRun{}, err
+	}
+	if err := waitWatching(ctx, c, ns, pool, time.Minute); err != nil {
+		return throughputRun{}, err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	runs, err := watchRuns(watchCtx, c, ns)
+	if err != nil {
+		return throughputRun{}, err
+	}
+
+	// A ConfigMap is busy from its update until its run finishes.
+	var (
+		mu       sync.Mutex
+		busy     = map[string]bool{}
+		started  int
+		finished = make(chan struct{}, pool)
+	)
+	runs.onFinish(func(r *run) {
+		mu.Lock()
+		delete(busy, r.Trigger)
+		mu.Unlock()
+		select {
+		case finished <- struct{}{}:
+		default:
+		}
+	})
+
+	meter, err := startCPUMeter(b.pids())
+	if err != nil {
+		return throughputRun{}, err
+	}
+	writes0 := b.sim.writes.Load()
+	start := time.Now()
+	end := start.Add(window)
+	if profile != "" {
+		go func() {
+			if err := b.operator.profile(ctx, fmt.Sprintf("profile?seconds=%d", min(int(window.Seconds()), b.opts.profileSeconds)), profile); err != nil {
+				b.logf("profiling: %v", err)
+			}
+		}()
+	}
+	next := 0
+	for time.Now().Before(end) {
+		mu.Lock()
+		n := len(busy)
+		var name string
+		for i := range pool {
+			if cand := cmName((next + i) % pool); n < inFlight && !busy[cand] {
+				name, next = cand, (next+i+1)%pool
+				busy[name] = true
+				break
+			}
+		}
+		mu.Unlock()
+		if name == "" {
+			select {
+			case <-finished:
+			case <-time.After(time.Until(end)):
+			}
+			continue
+		}
+		started++
+		if _, err := touch(ctx, c, ns, name, started); err != nil {
+			return throughputRun{}, err
+		}
+	}
+	cpu, err := meter.stop()
+	if err != nil {
+		return throughputRun{}, err
+	}
+	writes := b.sim.writes.Load() - writes0
+
+	var res throughputRun
+	var durations []float64
+	completed := 0
+	for _, r := range runs.snapshot() {
+		if r.Finished.IsZero() || r.Finished.After(end) {
+			continue
+		}
+		switch r.Phase {
+		case kubeciv1.WorkplanCompleted:
+			completed++
+			durations = append(durations, r.Finished.Sub(r.Seen).Seconds())
+		case kubeciv1.WorkplanFailed:
+			res.failed++
+		}
+	}
+	res.perMinute = float64(completed) / window.Minutes()
+	res.runSeconds = percentile(durations, 50)
+	res.cpu = cpu
+	if completed > 0 {
+		res.simWrites = float64(writes) / float64(completed)
+	}
+	return res, emptyNamespace(ctx, c, ns)
+}
+
+// throughputGroup runs the throughput benchmark reps times.
+func (b *bench) throughputGroup(ctx context.Context) (*ThroughputResult, error) {
+	var runs []throughputRun
+	for rep := range b.opts.reps {
+		profile := ""
+		if b.opts.profileDir != "" {
+			profile = filepath.Join(b.opts.profileDir, fmt.Sprintf("throughput-cpu-%d.pprof", rep+1))
+		}
+		r, err := b.runThroughput(ctx, fmt.Sprintf("throughput-%d", rep), b.opts.throughputWindow, b.opts.inFlight, profile)
+		if err != nil {
+			return nil, fmt.Errorf("throughput: %w", err)
+		}
+		b.logf("throughput run %d: %.1f Workplans/min completed, %.0f failed, run %.2fs median; CPU s: %s",
+			rep+1, r.perMinute, r.failed, r.runSeconds, formatSeconds(r.cpu))
+		runs = append(runs, r)
+	}
+	res := &ThroughputResult{
+		WindowSeconds:   b.opts.throughputWindow.Seconds(),
+		InFlight:        b.opts.inFlight,
+		StepSeconds:     b.opts.stepDuration.Seconds(),
+		PerMinute:       summarize(pick(runs, func(r throughputRun) float64 { return r.perMinute })),
+		Failed:          summarize(pick(runs, func(r throughputRun) float64 { return r.failed })),
+		RunSeconds:      summarize(pick(runs, func(r throughputRun) float64 { return r.runSeconds })),
+		SimulatorWrites: summarize(pick(runs, func(r throughputRun) float64 { return r.simWrites })),
+		CPUSeconds:      map[string]Summary{},
+		CPUShare:        map[string]Summary{},
+	}
+	for _, name := range append(processNames, "machine") {
+		res.CPUSeconds[name] = summarize(pick(runs, func(r throughputRun) float64 { return cpuOf(r.cpu, name) }))
+		res.CPUShare[name] = summarize(pick(runs, func(r throughputRun) float64 { return cpuOf(r.cpu, name) / r.cpu.MachineTotal }))
+	}
+	return res, nil
+}
+
+// processNames are the processes whose CPU time is measured.
+var processNames = []string{"kube-apiserver", "etcd", "operator", "harness"}
+
+func cpuOf(s CPUShares, name string) float64 {
+	if name == "machine" {
+		return s.MachineBusy
+	}
+	return s.Seconds[name]
+}
+
+func formatSeconds(s CPUShares) string {
+	out := ""
+	for _, name := range append(processNames, "machine") {
+		out += fmt.Sprintf("%s %.1f ", name, cpuOf(s, name))
+	}
+	return out + fmt.Sprintf("of %.0f", s.MachineTotal)
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// designDocWorkflow reads the design doc's Workflow (config/samples): two
+// tasks, five steps. The benchmarks replace its trigger.
+func designDocWorkflow(root string) (*kubeciv1.Workflow, error) {
+	path := filepath.Join(root, "config", "samples", "kube.ci_v1alpha1_workflow.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var wf kubeciv1.Workflow
+	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return &wf, nil
+}
+
+// selectorWorkflow is the design doc's Workflow named name in ns, triggered
+// by every ConfigMap of cmNamespace (ns when empty) labelled labels.
+func selectorWorkflow(base *kubeciv1.Workflow, ns, name, cmNamespace string, labels map[string]string) *kubeciv1.Workflow {
+	wf := &kubeciv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       *base.Spec.DeepCopy(),
+	}
+	wf.Spec.Triggers = []kubeciv1.Trigger{{
+		APIVersion: "v1", Kind: "ConfigMap", Namespace: cmNamespace,
+		Selector:      &metav1.LabelSelector{MatchLabels: labels},
+		OnAddOrUpdate: true,
+	}}
+	return wf
+}
+
+// createAll creates objects with up to 16 requests at once.
+func createAll[T client.Object](ctx context.Context, c client.Client, objs []T) error {
+	sem := make(chan struct{}, 16)
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for _, obj := range objs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.Create(ctx, obj); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// configMaps returns n ConfigMaps named cm-00000... in ns; labels(i) labels
+// the i-th.
+func configMaps(ns string, n int, labels func(i int) map[string]string) []*corev1.ConfigMap {
+	out := make([]*corev1.ConfigMap, n)
+	for i := range n {
+		out[i] = &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: cmName(i), Labels: labels(i)},
+			Data:       map[string]string{"n": "0"},
+		}
+	}
+	return out
+}
+
+func cmName(i int) string { return fmt.Sprintf("cm-%05d", i) }
+
+// touch changes ConfigMap ns/name's data (a real change, which starts a run:
+// the value is unique, as the same value again would change nothing) and
+// returns its new resourceVersion, as a number (etcd's revision).
+func touch(ctx context.Context, c client.Client, ns, name string, n int) (int64, error) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	patch := fmt.Appendf(nil, `{"data":{"n":"%d-%d"}}`, n, time.Now().UnixNano())
+	if err := c.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return 0, fmt.Errorf("updating ConfigMap %s/%s: %w", ns, name, err)
+	}
+	return strconv.ParseInt(cm.ResourceVersion, 10, 64)
+}
+
+// waitWatching waits until every Workflow of ns is Ready (watching its
+// triggers) for its current generation and, when recorded >= 0, their records
+// hold recorded objects in all.
+func waitWatching(ctx context.Context, c client.Client, ns string, recorded int, timeout time.Duration) error {
+	var last string
+	err := poll(ctx, 250*time.Millisecond, timeout, "the Workflows of "+ns+" to watch their triggers", func() (bool, error) {
+		var list kubeciv1.WorkflowList
+		if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		ready, total := 0, 0
+		for _, wf := range list.Items {
+			c := meta.FindStatusCondition(wf.Status.Conditions, kubeciv1.ConditionReady)
+			if c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == wf.Generation &&
+				wf.Status.ObservedTriggers != "" {
+				ready++
+			}
+			total += len(wf.Status.LastObservedResourceGeneration)
+		}
+		last = fmt.Sprintf("%d of %d Ready, %d objects recorded", ready, len(list.Items), total)
+		return ready == len(list.Items) && (recorded < 0 || total == recorded), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w (%s)", err, last)
+	}
+	return nil
+}
+
+// nextSecond waits until the wall clock enters a new second: objects created
+// before it predate a Workflow created after it (creation timestamps have a
+// resolution of one second), so they start no runs.
+func nextSecond() {
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
+}
+
+// emptyNamespace deletes the Workflows and Workplans of ns (removing the
+// Workplans' finalizers: the operator that would release them may be gone)
+// and their pods.
+func emptyNamespace(ctx context.Context, c client.Client, ns string) error {
+	if err := c.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	var list kubeciv1.WorkplanList
+	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		wp := &list.Items[i]
+		if len(wp.Finalizers) > 0 {
+			patch := []byte(`{"metadata":{"finalizers":null}}`)
+			if err := c.Patch(ctx, wp, client.RawPatch(types.MergePatchType, patch)); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	if err := c.DeleteAllOf(ctx, &kubeciv1.Workplan{}, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	return c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0))
+}
