@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -63,6 +64,26 @@ func (f *Filter) Matches(obj metav1.Object) bool {
 		return false
 	}
 	return f.Selector.Matches(labels.Set(obj.GetLabels()))
+}
+
+// RequiredLabel returns a label the filter's selector requires, and the
+// values it allows, when there is one (from matchLabels, or a
+// matchExpressions "In"): only objects carrying the label with one of the
+// values can match, so they can be looked up in a label index instead of
+// looking at every object. ok is false when the selector requires no such
+// label (no selector, or only Exists, DoesNotExist and NotIn).
+func (f *Filter) RequiredLabel() (name string, values []string, ok bool) {
+	reqs, selectable := f.Selector.Requirements()
+	if !selectable {
+		return "", nil, false
+	}
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+			return r.Key(), r.Values().List(), true
+		}
+	}
+	return "", nil, false
 }
 
 // Switches ORs the event switches of the filters of target that match obj. It

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -69,5 +70,54 @@ func TestSwitchesORsMatchingTriggers(t *testing.T) {
 	add, del, ok = Switches(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "z"})
 	if !ok || add || !del {
 		t.Errorf("object z matches only the onDelete trigger: got add=%v del=%v matched=%v", add, del, ok)
+	}
+}
+
+func TestFilterRequiredLabel(t *testing.T) {
+	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Namespace: "ns"}
+	expr := func(op metav1.LabelSelectorOperator, values ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: op, Values: values}}}
+	}
+	cases := []struct {
+		name     string
+		selector *metav1.LabelSelector
+		label    string
+		values   []string
+		ok       bool
+	}{
+		{name: "no selector: every object may match", selector: nil},
+		{name: "empty selector: every object may match", selector: &metav1.LabelSelector{}},
+		{name: "matchLabels", selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			label: "app", values: []string{"web"}, ok: true},
+		{name: "In", selector: expr(metav1.LabelSelectorOpIn, "b", "a"), label: "tier", values: []string{"a", "b"}, ok: true},
+		{name: "NotIn requires no value", selector: expr(metav1.LabelSelectorOpNotIn, "a")},
+		{name: "Exists requires no value", selector: expr(metav1.LabelSelectorOpExists)},
+		{name: "DoesNotExist requires no value", selector: expr(metav1.LabelSelectorOpDoesNotExist)},
+		{name: "Exists and matchLabels: the label of matchLabels",
+			selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"},
+				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpExists}}},
+			label: "app", values: []string{"web"}, ok: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := NewFilter(0, &kubeciv1.Trigger{Selector: tc.selector}, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			label, values, ok := f.RequiredLabel()
+			if label != tc.label || ok != tc.ok || !slices.Equal(values, tc.values) {
+				t.Errorf("RequiredLabel() = %q, %v, %v; want %q, %v, %v", label, values, ok, tc.label, tc.values, tc.ok)
+			}
+			// Every object the filter matches carries the label with one of
+			// the values.
+			for _, v := range []string{"a", "b", "web", "other"} {
+				for _, name := range []string{"app", "tier"} {
+					obj := &metav1.ObjectMeta{Namespace: "ns", Name: "x", Labels: map[string]string{name: v}}
+					if ok && f.Matches(obj) && (name != label || !slices.Contains(values, v)) {
+						t.Errorf("the filter matches %v, which lacks the required label", obj.Labels)
+					}
+				}
+			}
+		})
 	}
 }

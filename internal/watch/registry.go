@@ -66,7 +66,10 @@ type Handler interface {
 	OnWatchError(key Key, err error)
 }
 
-const uidIndex = "uid"
+const (
+	uidIndex   = "uid"
+	labelIndex = "label"
+)
 
 // Registry owns the shared informers.
 type Registry struct {
@@ -156,7 +159,7 @@ func (r *Registry) release(owner types.NamespacedName, k Key) {
 func (r *Registry) start(k Key) *entry {
 	ctx, stop := context.WithCancel(r.ctx)
 	inf := dynamicinformer.NewFilteredDynamicInformer(r.client, k.GVR, k.Namespace, 0,
-		cache.Indexers{uidIndex: indexByUID}, nil).Informer()
+		cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel}, nil).Informer()
 	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
 
 	// The cache needs no managed fields: dropping them saves much memory.
@@ -280,6 +283,26 @@ func (r *Registry) HasUID(k Key, uid types.UID) bool {
 	return err == nil && len(items) > 0
 }
 
+// ByLabel returns the cached objects of key carrying the label name=value.
+// They are shared: do not modify them.
+func (r *Registry) ByLabel(k Key, name, value string) []*unstructured.Unstructured {
+	e := r.entry(k)
+	if e == nil {
+		return nil
+	}
+	items, err := e.informer.GetIndexer().ByIndex(labelIndex, labelIndexValue(name, value))
+	if err != nil {
+		return nil
+	}
+	out := make([]*unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
+		if u, ok := it.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // Keys lists the keys of the running informers, sorted.
 func (r *Registry) Keys() []Key {
 	r.mu.Lock()
@@ -305,3 +328,22 @@ func indexByUID(obj any) ([]string, error) {
 	}
 	return []string{string(m.GetUID())}, nil
 }
+
+// indexByLabel indexes an object under each of its labels, so that the
+// objects a label selector may match are found without looking at all.
+func indexByLabel(obj any) ([]string, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, errors.New("object has no metadata")
+	}
+	labels := m.GetLabels()
+	out := make([]string, 0, len(labels))
+	for name, value := range labels {
+		out = append(out, labelIndexValue(name, value))
+	}
+	return out, nil
+}
+
+// labelIndexValue is a label's key in the index. Label names cannot hold
+// "=", so the pair is unambiguous.
+func labelIndexValue(name, value string) string { return name + "=" + value }

@@ -95,13 +95,19 @@ func TestRegistrySharesAndReleasesInformers(t *testing.T) {
 		return sa && sb
 	})
 
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "x"}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "x", Labels: map[string]string{"app": "web"}}}
 	if err := env.Client.Create(context.Background(), cm); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the Added event", func() bool { return rec.has(fmt.Sprintf("%d x", Added)) })
 	if _, ok := reg.Get(a, nsA, "x"); !ok || !reg.HasUID(a, cm.UID) {
 		t.Error("the cache must find the object by name and by UID")
+	}
+	if got := reg.ByLabel(a, "app", "web"); len(got) != 1 || got[0].GetName() != "x" {
+		t.Errorf("ByLabel(app=web) = %d objects, want x", len(got))
+	}
+	if got := reg.ByLabel(a, "app", "db"); len(got) != 0 {
+		t.Errorf("ByLabel(app=db) = %d objects, want none", len(got))
 	}
 	if err := env.Client.Delete(context.Background(), cm); err != nil {
 		t.Fatal(err)

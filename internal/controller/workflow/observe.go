@@ -49,24 +49,29 @@ func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, 
 	return in, nil
 }
 
-// candidates are the cached objects of target that may match: looked up by
-// name when every trigger of the target names its object, else all of them.
+// candidates are the cached objects of target that may match: for each
+// trigger of the target, the object it names, or the objects carrying a
+// label its selector requires (from the label index), or else all of them.
+// An object may be returned more than once.
 func (r *Reconciler) candidates(filters []trigger.Filter, target trigger.Target) []*unstructured.Unstructured {
 	key := keyOf(target)
-	var named []string
+	var out []*unstructured.Unstructured
 	for _, f := range filters {
 		if f.Target != target {
 			continue
 		}
-		if f.Name == "" {
+		if f.Name != "" {
+			if obj, ok := r.registry.Get(key, target.Namespace, f.Name); ok {
+				out = append(out, obj)
+			}
+			continue
+		}
+		label, values, ok := f.RequiredLabel()
+		if !ok {
 			return r.registry.List(key)
 		}
-		named = append(named, f.Name)
-	}
-	var out []*unstructured.Unstructured
-	for _, name := range named {
-		if obj, ok := r.registry.Get(key, target.Namespace, name); ok {
-			out = append(out, obj)
+		for _, v := range values {
+			out = append(out, r.registry.ByLabel(key, label, v)...)
 		}
 	}
 	return out
