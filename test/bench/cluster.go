@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,6 +160,52 @@ func (c *cluster) watches(ctx context.Context) (map[string]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// requests returns how many requests kube-apiserver has served, by
+// "VERB resource[/subresource]".
+func (c *cluster) requests(ctx context.Context) (map[string]float64, error) {
+	mfs, err := c.metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, m := range mfs["apiserver_request_duration_seconds"].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		out["seconds "+key] += m.GetHistogram().GetSampleSum()
+	}
+	for _, m := range mfs["apiserver_request_total"].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		out[key] += m.GetCounter().GetValue()
+	}
+	return out, nil
+}
+
+// profile saves a CPU profile of kube-apiserver over seconds into path.
+func (c *cluster) profile(ctx context.Context, seconds int, path string) error {
+	data, err := c.kube.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+		Param("seconds", strconv.Itoa(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("profiling kube-apiserver: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // parseMetrics parses Prometheus' text format.

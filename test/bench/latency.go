@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,11 +46,15 @@ type LatencyResult struct {
 	Missing Summary `json:"missing"`
 	// AchievedRate is the update rate the harness managed.
 	AchievedRate Summary `json:"achievedUpdatesPerSecond"`
+	// CPUShare of each process, of the machine's CPU time while the harness
+	// updated ConfigMaps ("machine": every process).
+	CPUShare map[string]Summary `json:"cpuShare"`
 }
 
 type latencyRun struct {
 	median, p99, coalesced, achieved float64
 	updates, missing                 int
+	cpu                              CPUShares
 }
 
 // update is one ConfigMap change the harness made.
@@ -90,7 +96,37 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d tim
 		return latencyRun{}, err
 	}
 
+	if b.opts.profileDir != "" {
+		go func() {
+			path := filepath.Join(b.opts.profileDir, fmt.Sprintf("%s-cpu.pprof", ns))
+			if err := b.operator.profile(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), path); err != nil {
+				b.logf("profiling: %v", err)
+			}
+		}()
+		go func() {
+			path := filepath.Join(b.opts.profileDir, fmt.Sprintf("%s-apiserver-cpu.pprof", ns))
+			if err := b.cluster.profile(ctx, int(d.Seconds()), path); err != nil {
+				b.logf("profiling: %v", err)
+			}
+		}()
+	}
+	req0, err := b.cluster.requests(ctx)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	rec0, err := b.operator.gauge("controller_runtime_reconcile_total")
+	if err != nil {
+		return latencyRun{}, err
+	}
+	meter, err := startCPUMeter(b.pids())
+	if err != nil {
+		return latencyRun{}, err
+	}
 	updates, err := updateAtRate(ctx, b, ns, lc, d)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	cpu, err := meter.stop()
 	if err != nil {
 		return latencyRun{}, err
 	}
@@ -100,7 +136,24 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d tim
 		res = latencies(updates, runs.snapshot(), names)
 		return res.missing == 0, nil
 	})
+	req1, err := b.cluster.requests(ctx)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	rec1, err := b.operator.gauge("controller_runtime_reconcile_total")
+	if err != nil {
+		return latencyRun{}, err
+	}
+	var reqs []string
+	for k, v := range req1 {
+		if n := v - req0[k]; n >= float64(len(updates))/10 && !strings.HasPrefix(k, "seconds ") {
+			reqs = append(reqs, fmt.Sprintf("%s %.0f (%.1f ms)", k, n, 1000*(req1["seconds "+k]-req0["seconds "+k])/n))
+		}
+	}
+	slices.Sort(reqs)
+	b.logf("latency %s: %.0f reconciles; API requests: %s", lc, rec1-rec0, strings.Join(reqs, ", "))
 	res.achieved = float64(len(updates)) / d.Seconds()
+	res.cpu = cpu
 	return res, emptyNamespace(ctx, c, ns)
 }
 
@@ -194,11 +247,15 @@ func (b *bench) latencyGroup(ctx context.Context) ([]LatencyResult, error) {
 			if err != nil {
 				return out, fmt.Errorf("trigger latency, %s: %w", lc, err)
 			}
-			b.logf("latency %s run %d: median %.1f ms, p99 %.1f ms, %d updates (%.0f/s), %.0f%% coalesced, %d missing",
-				lc, rep+1, r.median, r.p99, r.updates, r.achieved, 100*r.coalesced, r.missing)
+			b.logf("latency %s run %d: median %.1f ms, p99 %.1f ms, %d updates (%.0f/s), %.0f%% coalesced, %d missing; CPU s: %s",
+				lc, rep+1, r.median, r.p99, r.updates, r.achieved, 100*r.coalesced, r.missing, formatSeconds(r.cpu))
 			runs = append(runs, r)
 		}
-		out = append(out, LatencyResult{latencyCase: lc,
+		shares := map[string]Summary{}
+		for _, name := range append(processNames, "machine") {
+			shares[name] = summarize(pick(runs, func(r latencyRun) float64 { return cpuOf(r.cpu, name) / r.cpu.MachineTotal }))
+		}
+		out = append(out, LatencyResult{latencyCase: lc, CPUShare: shares,
 			MedianMs:     summarize(pick(runs, func(r latencyRun) float64 { return r.median })),
 			P99Ms:        summarize(pick(runs, func(r latencyRun) float64 { return r.p99 })),
 			Updates:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.updates) })),
