@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -59,17 +56,4 @@ func busybox(name, script string, mounts ...corev1.VolumeMount) corev1.Container
 		Command:         []string{"/bin/sh", "-c", script},
 		VolumeMounts:    mounts,
 	}
-}
-
-// buildStatic builds a Go command of this repository as a static binary.
-func buildStatic(t *testing.T, cl *cluster.Cluster, pkg string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = cl.Config.Root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
 }

@@ -113,15 +113,16 @@ func TestSmokeGarbageCollection(t *testing.T) {
 }
 
 // TestSmokeInClusterAPIAccess runs test/e2e/cmd/apiprobe, built into an image
-// with the generic static-binary builder, as a non-root pod under its own
-// ServiceAccount: with the in-cluster configuration it must reach the API
-// server through the `kubernetes` Service (kube-proxy), be authenticated as
-// that ServiceAccount, and be allowed by RBAC to list the pods.
+// with the generic static-binary builder (as the operator's will be), as a
+// non-root pod under its own ServiceAccount: with the in-cluster
+// configuration it must reach the API server through the `kubernetes` Service
+// (kube-proxy), be authenticated as that ServiceAccount, and be allowed by
+// RBAC to list the pods.
 func TestSmokeInClusterAPIAccess(t *testing.T) {
 	cl := cluster.Get(t)
 	ns := cl.Namespace(t)
 	const image = "kubeci.local/apiprobe:e2e"
-	if err := cl.ImportBinaryImage(buildStatic(t, cl, "./test/e2e/cmd/apiprobe"), image); err != nil {
+	if err := cl.ImportGoImage(t.Context(), "./test/e2e/cmd/apiprobe", image); err != nil {
 		t.Fatal(err)
 	}
 
@@ -163,6 +164,7 @@ func TestSmokeInClusterAPIAccess(t *testing.T) {
 		"server=https://" + cluster.KubernetesServiceIP + ":443\n",
 		"user=system:serviceaccount:" + ns + ":apiprobe\n",
 		"pods=apiprobe\n",
+		"secrets=forbidden\n", // the Role grants pods only
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("apiprobe's log lacks %q:\n%s", want, logs)

@@ -142,6 +142,26 @@ func (cl *Cluster) ImportBinaryImage(binaryPath, imageName string) error {
 	return cl.ImportImage(img)
 }
 
+// ImportGoImage builds a command of this repository (a package such as
+// ./cmd/kubeci-operator) as a static binary (CGO_ENABLED=0; buildFlags such
+// as -ldflags go before the package) and imports it as imageName with
+// ImportBinaryImage.
+func (cl *Cluster) ImportGoImage(ctx context.Context, pkg, imageName string, buildFlags ...string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(cl.Config.Path("images", "bin"), filepath.Base(pkg))
+	args := append(append([]string{"build", "-trimpath", "-o", out}, buildFlags...), pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return cl.ImportBinaryImage(out, imageName)
+}
+
 // LogFile is the log file of a component (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, kube-proxy, containerd, kubelet).
 func (cl *Cluster) LogFile(component string) string {

@@ -1,8 +1,9 @@
 // Command apiprobe proves that a pod reaches the API server the way an
 // operator does: with the in-cluster configuration (the `kubernetes` Service's
 // address from KUBERNETES_SERVICE_HOST, the ServiceAccount's token and CA). It
-// prints who the API server says it is and the pods of its namespace, and
-// exits 1 when any call fails. The end-to-end smoke test runs it as a pod.
+// prints who the API server says it is, the pods of its namespace and whether
+// it may list the namespace's secrets, and exits 1 when a call fails
+// otherwise. The end-to-end smoke test runs it as a pod.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -57,5 +59,15 @@ func run() error {
 		names = append(names, p.Name)
 	}
 	fmt.Printf("pods=%s\n", strings.Join(names, ","))
+	// RBAC grants only what the ServiceAccount's Role allows: not secrets.
+	_, err = cs.CoreV1().Secrets(strings.TrimSpace(string(ns))).List(ctx, metav1.ListOptions{})
+	switch {
+	case apierrors.IsForbidden(err):
+		fmt.Println("secrets=forbidden")
+	case err == nil:
+		fmt.Println("secrets=allowed")
+	default:
+		return fmt.Errorf("listing secrets: %w", err)
+	}
 	return nil
 }
