@@ -66,3 +66,19 @@ test-assets: ## Build (once) the kube-apiserver and etcd the integration tests r
 .PHONY: test
 test: ## Run the unit and integration tests (builds the test assets first).
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test ./... $(TESTFLAGS)
+
+##@ End-to-end
+
+.PHONY: e2e
+e2e: ## Run the end-to-end tests on a single-node cluster brought up on this machine (Linux, root; see docs/e2e.md).
+	hack/e2e.sh
+
+.PHONY: e2e-up
+e2e-up: ## Bring up the end-to-end cluster and keep it running (tests reuse it with KUBECI_E2E_KUBECONFIG).
+	$(GO) build -o bin/e2e-cluster ./test/e2e/cmd/e2e-cluster
+	bin/e2e-cluster up
+
+.PHONY: e2e-down
+e2e-down: ## Tear down the end-to-end cluster, or whatever a crashed run left.
+	$(GO) build -o bin/e2e-cluster ./test/e2e/cmd/e2e-cluster
+	bin/e2e-cluster down
