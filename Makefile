@@ -37,6 +37,7 @@ fmt: ## Format the Go code.
 verify: ## Check formatting, vet, go.mod and that generated files are up to date.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
 	$(MAKE) --no-print-directory generate manifests
 	$(GO) mod tidy
 	@if ! git diff --quiet -- $(GENERATED) go.mod go.sum || [[ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]]; then \
