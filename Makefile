@@ -10,7 +10,7 @@ K8S_ASSETS     = $(shell hack/build-k8s.sh kube-apiserver etcd)
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS        = -X github.com/kubeci/kubeci/internal/version.Version=$(VERSION)
 # Generated files `make verify` regenerates and compares.
-GENERATED      = api/v1alpha1/zz_generated.deepcopy.go config/crd
+GENERATED      = api/v1alpha1/zz_generated.deepcopy.go config/crd config/rbac/role.yaml
 
 ##@ General
 
@@ -25,8 +25,9 @@ generate: ## Generate deepcopy code for the API types.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate the CRDs.
+manifests: ## Generate the CRDs and the operator's RBAC role.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=kubeci-operator paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: fmt
 fmt: ## Format the Go code.
