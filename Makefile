@@ -37,6 +37,7 @@ fmt: ## Format the Go code.
 verify: ## Check formatting, vet, go.mod and that generated files are up to date.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
 	$(MAKE) --no-print-directory generate manifests
 	$(GO) mod tidy
 	@if ! git diff --quiet -- $(GENERATED) go.mod go.sum || [[ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]]; then \
@@ -74,3 +75,19 @@ BENCH_FLAGS ?=
 .PHONY: bench
 bench: ## Measure trigger latency, throughput, operator cost and the planner (about 13 minutes); writes bin/bench/results.json and docs/performance.md (BENCH_FLAGS=-quick for a smoke run).
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) run ./test/bench -out bin/bench/results.json -doc docs/performance.md $(BENCH_FLAGS)
+
+##@ End-to-end
+
+.PHONY: e2e
+e2e: ## Run the end-to-end tests on a single-node cluster brought up on this machine (Linux, root; see docs/e2e.md).
+	hack/e2e.sh
+
+.PHONY: e2e-up
+e2e-up: ## Bring up the end-to-end cluster and keep it running (tests reuse it with KUBECI_E2E_KUBECONFIG).
+	$(GO) build -o bin/e2e-cluster ./test/e2e/cmd/e2e-cluster
+	bin/e2e-cluster up
+
+.PHONY: e2e-down
+e2e-down: ## Tear down the end-to-end cluster, or whatever a crashed run left.
+	$(GO) build -o bin/e2e-cluster ./test/e2e/cmd/e2e-cluster
+	bin/e2e-cluster down

@@ -68,4 +68,10 @@ const (
 	ReasonCleaned = "Cleaned"
 	// ReasonNothingToClean: no pod of the run ever reached a node.
 	ReasonNothingToClean = "NothingToClean"
+	// ReasonCleanupAbandoned: the operator gave up removing the workspace, for
+	// example because its node was deleted or stayed NotReady past the grace
+	// period, the cleanup pod could not start, or every retry failed. The
+	// message says why and which directory on which node is left behind; the
+	// Workplan's finalizer is released so that nothing stays stuck.
+	ReasonCleanupAbandoned = "CleanupAbandoned"
 )

@@ -19,6 +19,11 @@ const (
 
 	// WorkspaceMountPath is where every step sees its run's shared workspace.
 	WorkspaceMountPath = "/kubeci"
+	// FinalizerWorkspaceCleanup on a Workplan keeps it until the workspace
+	// directory on its node has been removed (or the operator gave up, saying
+	// why in the WorkspaceCleaned condition), so that deleting a running
+	// Workplan, or its Workflow, still cleans the node.
+	FinalizerWorkspaceCleanup = "kube.ci/workspace-cleanup"
 )
 
 // Environment variables every step's container gets.

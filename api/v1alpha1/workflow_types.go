@@ -127,8 +127,10 @@ type WorkflowSpec struct {
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
-	// ActiveDeadlineSeconds bounds how long one run may take, from its start until
-	// its last task ends; an overdue run ends Failed with reason DeadlineExceeded.
+	// ActiveDeadlineSeconds bounds how long one run may take, from the creation
+	// of its Workplan (so time spent waiting for a node or pulling images counts,
+	// as for a Job) until its last task ends; an overdue run ends Failed with
+	// reason DeadlineExceeded.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`

@@ -92,7 +92,8 @@ type WorkplanSpec struct {
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
-	// ActiveDeadlineSeconds bounds the run's duration, copied from the Workflow.
+	// ActiveDeadlineSeconds bounds the run's duration, counted from the
+	// Workplan's creation; copied from the Workflow.
 	// +optional
 	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
 
@@ -188,6 +189,12 @@ type WorkplanStatus struct {
 	// first pod is bound.
 	// +optional
 	NodeName string `json:"nodeName,omitempty"`
+	// PodName is the pod of the current task, recorded once the operator has
+	// created it (`kubectl logs <podName> -c <step>` shows a step's output). A
+	// recorded pod that no longer exists before its task ended was deleted from
+	// outside, which fails the run.
+	// +optional
+	PodName string `json:"podName,omitempty"`
 
 	// StartTime is when the first pod of the run started.
 	// +optional

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,38 +26,53 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/controller/workflow"
+	"github.com/kubeci/kubeci/internal/controller/workplan"
 	"github.com/kubeci/kubeci/internal/version"
 )
 
+// flags are the operator's command-line settings.
+type flags struct {
+	metricsAddr, probeAddr string
+	pprofAddr              string
+	leaderElect            bool
+	leaderElectionNS       string
+	workflowConcurrency    int
+	workplan               workplan.Options
+}
+
 func main() {
-	var (
-		metricsAddr, probeAddr string
-		pprofAddr              string
-		leaderElect            bool
-		leaderElectionNS       string
-		workflowConcurrency    int
-	)
+	var f flags
 	fs := flag.CommandLine
 	config.RegisterFlags(fs) // --kubeconfig
-	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to (0 disables it).")
-	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
-	fs.StringVar(&pprofAddr, "pprof-bind-address", "", "Address the pprof endpoints (/debug/pprof/) bind to, for profiling; empty (the default) disables them.")
-	fs.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas acts (the shipped Deployment turns it on).")
-	fs.StringVar(&leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
-	fs.IntVar(&workflowConcurrency, "workflow-concurrency", 4, "Workflows reconciled at once.")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to (0 disables it).")
+	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "", "Address the pprof endpoints (/debug/pprof/) bind to, for profiling; empty (the default) disables them.")
+	fs.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas acts (the shipped Deployment turns it on).")
+	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
+	fs.IntVar(&f.workflowConcurrency, "workflow-concurrency", 4, "Workflows reconciled at once.")
+	fs.IntVar(&f.workplan.MaxConcurrentReconciles, "workplan-concurrency", 4, "Workplans reconciled at once.")
+	fs.StringVar(&f.workplan.WorkspaceRoot, "workspace-root", workplan.DefaultWorkspaceRoot,
+		"Folder on each node holding the runs' workspaces, at <root>/<namespace>/<workflow>/<workplan>.")
+	fs.StringVar(&f.workplan.CleanupImage, "cleanup-image", workplan.DefaultCleanupImage,
+		"Image of the pod that removes a finished run's workspace (needs sh and rm).")
+	fs.DurationVar(&f.workplan.ImagePullGracePeriod, "image-pull-grace-period", workplan.DefaultImagePullGracePeriod,
+		"How long a step's container may fail to start (image pull errors) before the run fails.")
+	fs.DurationVar(&f.workplan.UnschedulableGracePeriod, "unschedulable-grace-period", workplan.DefaultUnschedulableGracePeriod,
+		"How long a task's pod may wait for a node before the run fails.")
+	fs.DurationVar(&f.workplan.NodeLostGracePeriod, "node-lost-grace-period", workplan.DefaultNodeLostGracePeriod,
+		"How long a run's node may be NotReady before its pod counts as lost.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs) // --zap-log-level, --zap-devel, ...
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, pprofAddr, leaderElect, leaderElectionNS, workflowConcurrency); err != nil {
-		log.Error(err, "kubeci-operator stopped")
+	if err := run(f); err != nil {
+		ctrl.Log.WithName("setup").Error(err, "kubeci-operator stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr, pprofAddr string, leaderElect bool, leaderElectionNS string, workflowConcurrency int) error {
+func run(f flags) error {
 	log := ctrl.Log.WithName("setup")
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -73,12 +89,12 @@ func run(metricsAddr, probeAddr, pprofAddr string, leaderElect bool, leaderElect
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress:  probeAddr,
-		PprofBindAddress:        pprofAddr,
-		LeaderElection:          leaderElect,
+		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress:  f.probeAddr,
+		PprofBindAddress:        f.pprofAddr,
+		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "kubeci-operator.kube.ci",
-		LeaderElectionNamespace: leaderElectionNS,
+		LeaderElectionNamespace: f.leaderElectionNS,
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}: {Label: labels.NewSelector().Add(*ownPods)},
 		}},
@@ -86,8 +102,19 @@ func run(metricsAddr, probeAddr, pprofAddr string, leaderElect bool, leaderElect
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if _, err := workflow.SetupWithManager(mgr, workflow.Options{MaxConcurrentReconciles: workflowConcurrency}); err != nil {
+	if _, err := workflow.SetupWithManager(mgr, workflow.Options{MaxConcurrentReconciles: f.workflowConcurrency}); err != nil {
 		return fmt.Errorf("setting up the Workflow controller: %w", err)
+	}
+	runs := &workplan.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("kubeci-workplan"),
+		Clock:     clock.RealClock{},
+		Options:   f.workplan,
+	}
+	if err := runs.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Workplan controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

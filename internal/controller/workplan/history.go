@@ -1,0 +1,105 @@
+package workplan
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// Default history limits of a Workflow.
+const (
+	DefaultSuccessfulRunsHistoryLimit = 10
+	DefaultFailedRunsHistoryLimit     = 10
+)
+
+// reconcileHistory deletes the oldest ended runs of wp's Workflow beyond the
+// Workflow's history limits. It runs whenever an ended run is reconciled, so
+// each run that ends prunes its siblings. Deleted Workplans take their pods
+// with them (owner references, background propagation), and their finalizer
+// sees to their workspace first.
+func (r *Reconciler) reconcileHistory(ctx context.Context, wp *kubeciv1.Workplan) error {
+	var wf kubeciv1.Workflow
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: wp.Namespace, Name: wp.Spec.Workflow}, &wf); err != nil {
+		// Without its Workflow a run has no limits; the garbage collector
+		// deletes runs of a deleted Workflow.
+		return client.IgnoreNotFound(err)
+	}
+	var runs kubeciv1.WorkplanList
+	if err := r.Client.List(ctx, &runs, client.InNamespace(wp.Namespace), client.MatchingFields{IndexWorkplanWorkflow: wf.Name}); err != nil {
+		return fmt.Errorf("listing the Workplans of Workflow %s: %w", wf.Name, err)
+	}
+	keepCompleted := limit(wf.Spec.SuccessfulRunsHistoryLimit, DefaultSuccessfulRunsHistoryLimit)
+	keepFailed := limit(wf.Spec.FailedRunsHistoryLimit, DefaultFailedRunsHistoryLimit)
+	for _, old := range expiredRuns(runs.Items, keepCompleted, keepFailed) {
+		err := r.Client.Delete(ctx, old, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &old.UID})
+		if err := client.IgnoreNotFound(err); err != nil {
+			return fmt.Errorf("deleting Workplan %s beyond the history limit: %w", old.Name, err)
+		}
+		log.FromContext(ctx).Info("deleted a run beyond the Workflow's history limit", "workplan", old.Name, "phase", old.Status.Phase)
+	}
+	return nil
+}
+
+// expiredRuns picks the ended runs beyond the limits: all but the keepCompleted
+// newest Completed ones and the keepFailed newest Failed ones. Runs already
+// being deleted do not count. Newest means the latest completionTime, then
+// the latest creation, then the greatest name.
+func expiredRuns(runs []kubeciv1.Workplan, keepCompleted, keepFailed int) []*kubeciv1.Workplan {
+	var completed, failed []*kubeciv1.Workplan
+	for i := range runs {
+		wp := &runs[i]
+		switch {
+		case wp.DeletionTimestamp != nil:
+		case wp.Status.Phase == kubeciv1.WorkplanCompleted:
+			completed = append(completed, wp)
+		case wp.Status.Phase == kubeciv1.WorkplanFailed:
+			failed = append(failed, wp)
+		}
+	}
+	var out []*kubeciv1.Workplan
+	for _, group := range []struct {
+		runs []*kubeciv1.Workplan
+		keep int
+	}{{completed, keepCompleted}, {failed, keepFailed}} {
+		slices.SortFunc(group.runs, newestFirst)
+		if len(group.runs) > group.keep {
+			out = append(out, group.runs[group.keep:]...)
+		}
+	}
+	return out
+}
+
+func newestFirst(a, b *kubeciv1.Workplan) int {
+	return cmp.Or(
+		-compareTimes(a.Status.CompletionTime, b.Status.CompletionTime),
+		-a.CreationTimestamp.Compare(b.CreationTimestamp.Time),
+		-cmp.Compare(a.Name, b.Name),
+	)
+}
+
+// compareTimes orders times, a missing one first.
+func compareTimes(a, b *metav1.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return a.Compare(b.Time)
+}
+
+func limit(v *int32, def int) int {
+	if v == nil {
+		return def
+	}
+	return max(int(*v), 0)
+}

@@ -1,0 +1,171 @@
+package workplan
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares obj, as YAML, with testdata/name, or rewrites the file
+// with -update.
+func golden(t *testing.T, name string, obj any) {
+	t.Helper()
+	got, err := yaml.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./internal/controller/workplan -run %s -update` to create it)", err, t.Name())
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-golden +got); if the change is intended, run with -update:\n%s", file, diff)
+	}
+}
+
+// The pods of the design doc's Workplan: task 0 free for the scheduler to
+// place, task 1 pinned to the node task 0 ran on, and the cleanup pods.
+func TestPodsGolden(t *testing.T) {
+	wp := docWorkplan(t)
+	pod0, err := taskPod(wp, 0, "/kubeci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "doc-example.task-0.golden.yaml", pod0)
+	pod1, err := taskPod(wp, 1, "/kubeci", "node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "doc-example.task-1.golden.yaml", pod1)
+	golden(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", "busybox:1.36"))
+}
+
+func TestTaskPodShapes(t *testing.T) {
+	step := func(name string) kubeciv1.Step {
+		return kubeciv1.Step{Name: name, Image: "alpine", Commands: []string{"true"}}
+	}
+	containers := func(cs []corev1.Container) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	cases := []struct {
+		name          string
+		task          kubeciv1.Task
+		init, regular []string
+		err           string
+	}{
+		{"serial then parallel", kubeciv1.Task{SerialSteps: []kubeciv1.Step{step("a"), step("b")}, ParallelSteps: []kubeciv1.Step{step("c"), step("d")}},
+			[]string{"a", "b"}, []string{"c", "d"}, ""},
+		{"parallel only", kubeciv1.Task{ParallelSteps: []kubeciv1.Step{step("a")}}, nil, []string{"a"}, ""},
+		{"serial only: the last one is the container", kubeciv1.Task{SerialSteps: []kubeciv1.Step{step("a"), step("b")}},
+			[]string{"a"}, []string{"b"}, ""},
+		{"no steps", kubeciv1.Task{}, nil, nil, "task 0 of the Workplan has no steps"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			wp := docWorkplan(t)
+			wp.Spec.Tasks = []kubeciv1.Task{tc.task}
+			pod, err := taskPod(wp, 0, "/kubeci", "")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error = %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.init, containers(pod.Spec.InitContainers)); diff != "" {
+				t.Errorf("init containers (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.regular, containers(pod.Spec.Containers)); diff != "" {
+				t.Errorf("containers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A step's own env follows Kube CI's, so that it can override them, and the
+// pod runs as the Workplan's service account.
+func TestTaskPodEnvAndServiceAccount(t *testing.T) {
+	wp := docWorkplan(t)
+	wp.Spec.ServiceAccountName = "ci"
+	wp.Spec.Tasks[0].SerialSteps[0].Env = []corev1.EnvVar{{Name: kubeciv1.EnvStep, Value: "mine"}}
+	pod, err := taskPod(wp, 0, "/kubeci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := pod.Spec.InitContainers[0].Env
+	if last := env[len(env)-1]; last.Name != kubeciv1.EnvStep || last.Value != "mine" {
+		t.Errorf("the step's env should come last, got %v", last)
+	}
+	if pod.Spec.ServiceAccountName != "ci" {
+		t.Errorf("service account = %q, want ci", pod.Spec.ServiceAccountName)
+	}
+	if wp.Spec.Tasks[0].SerialSteps[0].Env[0].Value != "mine" {
+		t.Error("building the pod changed the Workplan")
+	}
+}
+
+func TestCleanupPodNames(t *testing.T) {
+	long := strings.Repeat("a", 70)
+	seen := map[string]bool{}
+	for _, wp := range []string{"run", long} {
+		for attempt := 1; attempt <= 5; attempt++ {
+			name := cleanupPodName(wp, attempt)
+			if len(name) > 63 {
+				t.Errorf("cleanup pod name %q is longer than 63 characters", name)
+			}
+			if seen[name] {
+				t.Errorf("cleanup pod name %q given twice", name)
+			}
+			seen[name] = true
+		}
+	}
+	if got := cleanupPodName("run", 1); got != "run-cleanup" {
+		t.Errorf("first attempt = %q, want run-cleanup", got)
+	}
+	if got := cleanupPodName("run", 2); got != "run-cleanup-2" {
+		t.Errorf("second attempt = %q, want run-cleanup-2", got)
+	}
+}
+
+func TestWorkplanOf(t *testing.T) {
+	wp := docWorkplan(t)
+	task, err := taskPod(wp, 0, "/kubeci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanup := cleanupPod(wp, 1, "/kubeci", "n", "busybox")
+	stranger := cleanup.DeepCopy()
+	stranger.Labels[kubeciv1.LabelTask] = "0"
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want bool
+	}{{"task pod", task, true}, {"cleanup pod", cleanup, true}, {"annotated pod that is no cleanup pod", stranger, false}} {
+		if got := belongsTo(tc.pod, wp); got != tc.want {
+			t.Errorf("%s: belongsTo = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
