@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -14,28 +16,42 @@ import (
 	"github.com/kubeci/kubeci/internal/trigger"
 )
 
-// startRuns creates the Workplan of each fire. Each is named after the Workflow
-// and the change it answers (the object's UID and resourceVersion, and the
-// event), so creating it again after a crash or a conflict finds it already
-// there instead of starting a second run.
+// createParallelism is how many Workplans one decision creates at once. A
+// burst of changes decided together would otherwise take one API round trip
+// per run, one after the other.
+const createParallelism = 8
+
+// startRuns creates the Workplan of each fire, several at once. Each is named
+// after the Workflow and the change it answers (the object's UID and
+// resourceVersion, and the event), so creating it again after a crash or a
+// conflict finds it already there instead of starting a second run. Runs
+// decided together are created in no particular order.
 func (r *Reconciler) startRuns(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, fires []trigger.Fire) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(createParallelism)
 	for _, f := range fires {
-		o := f.Object
-		rv := o.ResourceVersion
-		if f.Event == kubeciv1.EventDeleted {
-			rv = "" // an object is deleted once, whether seen live or after a restart
-		}
-		ev := kubeciv1.TriggerEvent{Event: f.Event, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace,
-			Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion, ResourceGeneration: o.Generation}
-		name := names.Workplan(wf.Name, string(wf.UID), string(o.UID), rv, string(f.Event))
-		created, err := r.startRun(ctx, wf, ev, name, nil)
-		if err != nil {
-			return err
-		}
-		if created {
-			if at, ok := r.dispatch.receivedAt(owner, o.UID); ok {
-				triggerLatency.Observe(r.Clock.Since(at).Seconds())
-			}
+		g.Go(func() error { return r.startFire(ctx, wf, owner, f) })
+	}
+	return g.Wait()
+}
+
+// startFire creates the Workplan of one fire.
+func (r *Reconciler) startFire(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, f trigger.Fire) error {
+	o := f.Object
+	rv := o.ResourceVersion
+	if f.Event == kubeciv1.EventDeleted {
+		rv = "" // an object is deleted once, whether seen live or after a restart
+	}
+	ev := kubeciv1.TriggerEvent{Event: f.Event, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace,
+		Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion, ResourceGeneration: o.Generation}
+	name := names.Workplan(wf.Name, string(wf.UID), string(o.UID), rv, string(f.Event))
+	created, err := r.startRun(ctx, wf, ev, name, nil)
+	if err != nil {
+		return err
+	}
+	if created {
+		if at, ok := r.dispatch.receivedAt(owner, o.UID); ok {
+			triggerLatency.Observe(r.Clock.Since(at).Seconds())
 		}
 	}
 	return nil
