@@ -37,6 +37,7 @@ import (
 
 type options struct {
 	out, doc, logDir, profileDir string
+	operatorBinary               string
 	profileSeconds               int
 	groups                       map[string]bool
 	reps                         int
@@ -86,6 +87,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.doc, "doc", "", "Markdown file whose generated section (between <!-- bench:begin --> and <!-- bench:end -->) gets the results table, e.g. docs/performance.md.")
 	fs.StringVar(&o.logDir, "logs", "bin/bench/logs", "Folder for the operators' logs.")
 	fs.StringVar(&o.profileDir, "profile", "", "When set, save the operator's CPU profiles during the throughput runs and heap profiles after the cost runs into this folder.")
+	fs.StringVar(&o.operatorBinary, "operator", "", "Run this operator binary instead of building bin/kubeci-operator (to compare builds).")
 	fs.IntVar(&o.profileSeconds, "profile-seconds", 30, "Length of each CPU profile.")
 	fs.StringVar(&groups, "groups", "planner,latency,throughput,cost", "Groups of figures to measure.")
 	fs.IntVar(&o.reps, "reps", 3, "Runs of each figure; the tables show their median, min and max.")
@@ -177,9 +179,12 @@ func runBench(ctx context.Context, opts options) error {
 		}
 	}
 	if opts.groups["latency"] || opts.groups["throughput"] || opts.groups["cost"] {
-		b.logf("building bin/kubeci-operator")
-		if b.operatorBinary, err = buildOperator(ctx, b.root); err != nil {
-			return err
+		b.operatorBinary = opts.operatorBinary
+		if b.operatorBinary == "" {
+			b.logf("building bin/kubeci-operator")
+			if b.operatorBinary, err = buildOperator(ctx, b.root); err != nil {
+				return err
+			}
 		}
 	}
 	if opts.groups["latency"] {

@@ -61,6 +61,9 @@ func tables(r *Results) []table {
 			t.rows = append(t.rows, []string{label, sum(tp.CPUSeconds[name], 1), pct(tp.CPUShare[name])})
 		}
 		out = append(out, t)
+		if len(tp.Requests) > 0 {
+			out = append(out, requestsTable(tp.Requests))
+		}
 	}
 	if len(r.Cost) > 0 {
 		t := table{title: "3. Operator cost as the work grows (each ConfigMap matched by one Workflow; then updates start runs)",
@@ -84,6 +87,37 @@ func tables(r *Results) []table {
 		out = append(out, t)
 	}
 	return out
+}
+
+// requestsTable lists the API requests per completed Workplan, the costliest
+// (in API server time) first.
+func requestsTable(reqs map[string]requestCost) table {
+	t := table{title: "   API requests per completed Workplan (last run; all clients: operator, node simulator, load generator)",
+		header: []string{"request", "count", "API server ms"}}
+	keys := make([]string, 0, len(reqs))
+	var total requestCost
+	for k, v := range reqs {
+		keys = append(keys, k)
+		total.Count += v.Count
+		total.ServerMs += v.ServerMs
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := reqs[b].ServerMs - reqs[a].ServerMs; d != 0 {
+			if d > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range keys {
+		if reqs[k].Count < 0.05 {
+			continue // requests of the harness's own polling and the like
+		}
+		t.rows = append(t.rows, []string{k, fmt.Sprintf("%.2f", reqs[k].Count), fmt.Sprintf("%.1f", reqs[k].ServerMs)})
+	}
+	t.rows = append(t.rows, []string{"all", fmt.Sprintf("%.2f", total.Count), fmt.Sprintf("%.1f", total.ServerMs)})
+	return t
 }
 
 // sum formats a Summary as "median (min-max)", or the median alone for one

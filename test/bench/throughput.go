@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,11 +31,39 @@ type ThroughputResult struct {
 	CPUShare   map[string]Summary `json:"cpuShare"`
 	// SimulatorWrites: API writes the node simulator made per Workplan.
 	SimulatorWrites Summary `json:"simulatorWritesPerWorkplan"`
+	// Requests: API requests per completed Workplan in the last run, by
+	// "VERB resource[/subresource]", with the API server's time.
+	Requests map[string]requestCost `json:"requestsPerWorkplan"`
 }
 
 type throughputRun struct {
 	perMinute, failed, runSeconds, simWrites float64
 	cpu                                      CPUShares
+	// requests: API requests per completed Workplan, by "VERB resource",
+	// and the API server's time serving them.
+	requests map[string]requestCost
+}
+
+// requestCost is what one kind of API request cost per completed Workplan.
+type requestCost struct {
+	Count float64 `json:"count"`
+	// ServerMs is the API server's time serving them (its
+	// apiserver_request_duration_seconds), in ms.
+	ServerMs float64 `json:"serverMs"`
+}
+
+// requestsPer divides the requests served between two scrapes by n.
+func requestsPer(before, after map[string]float64, n float64) map[string]requestCost {
+	out := map[string]requestCost{}
+	for k, v := range after {
+		if strings.HasPrefix(k, "seconds ") {
+			continue
+		}
+		if d := v - before[k]; d > 0 {
+			out[k] = requestCost{Count: d / n, ServerMs: 1000 * (after["seconds "+k] - before["seconds "+k]) / n}
+		}
+	}
+	return out
 }
 
 // runThroughput keeps inFlight Workplans of the design doc's Workflow going
@@ -84,6 +113,10 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 		}
 	})
 
+	req0, err := b.cluster.requests(ctx)
+	if err != nil {
+		return throughputRun{}, err
+	}
 	meter, err := startCPUMeter(b.pids())
 	if err != nil {
 		return throughputRun{}, err
@@ -128,6 +161,10 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 		return throughputRun{}, err
 	}
 	writes := b.sim.writes.Load() - writes0
+	req1, err := b.cluster.requests(ctx)
+	if err != nil {
+		return throughputRun{}, err
+	}
 
 	var res throughputRun
 	var durations []float64
@@ -149,6 +186,7 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 	res.cpu = cpu
 	if completed > 0 {
 		res.simWrites = float64(writes) / float64(completed)
+		res.requests = requestsPer(req0, req1, float64(completed))
 	}
 	return res, emptyNamespace(ctx, c, ns)
 }
@@ -178,6 +216,7 @@ func (b *bench) throughputGroup(ctx context.Context) (*ThroughputResult, error) 
 		RunSeconds:      summarize(pick(runs, func(r throughputRun) float64 { return r.runSeconds })),
 		SimulatorWrites: summarize(pick(runs, func(r throughputRun) float64 { return r.simWrites })),
 		CPUSeconds:      map[string]Summary{},
+		Requests:        runs[len(runs)-1].requests,
 		CPUShare:        map[string]Summary{},
 	}
 	for _, name := range append(processNames, "machine") {
