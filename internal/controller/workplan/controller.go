@@ -58,6 +58,9 @@ type Reconciler struct {
 	// Clock tells the time for deadlines and grace periods.
 	Clock   clock.PassiveClock
 	Options Options
+
+	// deleted remembers the runs recently deleted for the history limit.
+	deleted recentDeletes
 }
 
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=get;list;watch;patch;delete

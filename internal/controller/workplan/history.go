@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -38,13 +41,58 @@ func (r *Reconciler) reconcileHistory(ctx context.Context, wp *kubeciv1.Workplan
 	keepCompleted := limit(wf.Spec.SuccessfulRunsHistoryLimit, DefaultSuccessfulRunsHistoryLimit)
 	keepFailed := limit(wf.Spec.FailedRunsHistoryLimit, DefaultFailedRunsHistoryLimit)
 	for _, old := range expiredRuns(runs.Items, keepCompleted, keepFailed) {
+		if !r.deleted.add(old.UID, r.Clock.Now()) {
+			continue // deleted by an earlier reconcile; the cache does not show it yet
+		}
 		err := r.Client.Delete(ctx, old, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &old.UID})
 		if err := client.IgnoreNotFound(err); err != nil {
+			r.deleted.forget(old.UID)
 			return fmt.Errorf("deleting Workplan %s beyond the history limit: %w", old.Name, err)
 		}
 		log.FromContext(ctx).Info("deleted a run beyond the Workflow's history limit", "workplan", old.Name, "phase", old.Status.Phase)
 	}
 	return nil
+}
+
+// recentDeleteTTL is how long a run deleted for the history limit is not
+// deleted again: long enough for the cache to show the deletion.
+const recentDeleteTTL = time.Minute
+
+// recentDeletes remembers the runs deleted for the history limit in the last
+// minute. Several reconciles (of the runs that end one after the other) prune
+// the same Workflow's history from a cache that shows a deletion only a
+// moment later; without this memory each of them would delete the same old
+// runs again, one API request each. The zero value is ready to use.
+type recentDeletes struct {
+	mu sync.Mutex
+	at map[types.UID]time.Time
+}
+
+// add records that uid is being deleted at now. It returns false when uid
+// was already recorded less than recentDeleteTTL ago.
+func (d *recentDeletes) add(uid types.UID, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if at, ok := d.at[uid]; ok && now.Sub(at) < recentDeleteTTL {
+		return false
+	}
+	if d.at == nil {
+		d.at = map[types.UID]time.Time{}
+	}
+	for u, at := range d.at {
+		if now.Sub(at) >= recentDeleteTTL {
+			delete(d.at, u)
+		}
+	}
+	d.at[uid] = now
+	return true
+}
+
+// forget drops uid, whose deletion failed and must be tried again.
+func (d *recentDeletes) forget(uid types.UID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.at, uid)
 }
 
 // expiredRuns picks the ended runs beyond the limits: all but the keepCompleted

@@ -1,11 +1,20 @@
 package workplan
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -78,5 +87,68 @@ func TestObserveNode(t *testing.T) {
 		if lost != tc.lost || why != tc.why || wait != tc.wait {
 			t.Errorf("%s: lost() = %v, %q, %s; want %v, %q, %s", tc.name, lost, why, wait, tc.lost, tc.why, tc.wait)
 		}
+	}
+}
+
+// Reconciles that prune the history from a cache that does not show their
+// deletions yet delete each expired run once, and again only after the
+// memory of the deletion has expired (or when it failed).
+func TestHistoryDeletesEachExpiredRunOnce(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := kubeciv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	limit := int32(1)
+	wf := &kubeciv1.Workflow{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "wf"},
+		Spec: kubeciv1.WorkflowSpec{SuccessfulRunsHistoryLimit: &limit}}
+	var stale kubeciv1.WorkplanList // what the cache shows: it never catches up
+	for i := range 3 {
+		wp := kubeciv1.Workplan{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("run-%d", i),
+			UID: types.UID(fmt.Sprintf("uid-%d", i))}}
+		wp.Spec.Workflow = "wf"
+		wp.Status.Phase = kubeciv1.WorkplanCompleted
+		wp.Status.CompletionTime = &metav1.Time{Time: t0.Add(time.Duration(i) * time.Minute)}
+		stale.Items = append(stale.Items, wp)
+	}
+	var deletes []string
+	failNext := false
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(wf).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(_ context.Context, _ client.WithWatch, list client.ObjectList, _ ...client.ListOption) error {
+			stale.DeepCopyInto(list.(*kubeciv1.WorkplanList))
+			return nil
+		},
+		Delete: func(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.DeleteOption) error {
+			deletes = append(deletes, obj.GetName())
+			if failNext {
+				failNext = false
+				return errors.New("the API server is away")
+			}
+			return nil
+		},
+	}).Build()
+	clk := clocktesting.NewFakePassiveClock(t0)
+	r := &Reconciler{Client: c, Clock: clk}
+	prune := func() error { return r.reconcileHistory(context.Background(), &stale.Items[2]) }
+
+	for range 3 {
+		if err := prune(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]string{"run-1", "run-0"}, deletes); diff != "" {
+		t.Errorf("three prunes from a stale cache: deletes (-want +got):\n%s", diff)
+	}
+
+	deletes = nil
+	clk.SetTime(t0.Add(recentDeleteTTL))
+	failNext = true
+	if err := prune(); err == nil {
+		t.Fatal("a failed delete must be reported")
+	}
+	if err := prune(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"run-1", "run-1", "run-0"}, deletes); diff != "" {
+		t.Errorf("after the memory expired, with one failed delete: deletes (-want +got):\n%s", diff)
 	}
 }
