@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
@@ -49,12 +51,16 @@ type LatencyResult struct {
 	// CPUShare of each process, of the machine's CPU time while the harness
 	// updated ConfigMaps ("machine": every process).
 	CPUShare map[string]Summary `json:"cpuShare"`
+	// WorkflowKiB is the size of one Workflow as stored (JSON, with managed
+	// fields) once it has recorded its ConfigMaps: every decision rewrites it.
+	WorkflowKiB float64 `json:"workflowKiB"`
 }
 
 type latencyRun struct {
 	median, p99, coalesced, achieved float64
 	updates, missing                 int
 	cpu                              CPUShares
+	workflowKiB                      float64
 }
 
 // update is one ConfigMap change the harness made.
@@ -87,6 +93,11 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d tim
 		return latencyRun{}, err
 	}
 	if err := waitWatching(ctx, c, ns, lc.Workflows*lc.ConfigMaps, 2*time.Minute); err != nil {
+		return latencyRun{}, err
+	}
+	raw, err := b.cluster.kube.Discovery().RESTClient().Get().
+		AbsPath("/apis", kubeciv1.GroupVersion.Group, kubeciv1.GroupVersion.Version, "namespaces", ns, "workflows", names[0]).DoRaw(ctx)
+	if err != nil {
 		return latencyRun{}, err
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -154,7 +165,11 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d tim
 	b.logf("latency %s: %.0f reconciles; API requests: %s", lc, rec1-rec0, strings.Join(reqs, ", "))
 	res.achieved = float64(len(updates)) / d.Seconds()
 	res.cpu = cpu
-	return res, emptyNamespace(ctx, c, ns)
+	res.workflowKiB = float64(len(raw)) / 1024
+	// The runs stay: their pods wait for a node that never comes, which
+	// costs nothing, whereas deleting thousands of runs would keep the
+	// operator busy into the next run. The next case gets a new cluster.
+	return res, c.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns))
 }
 
 // updateAtRate updates the case's ConfigMaps in turn, lc.Rate per second for d,
@@ -236,26 +251,26 @@ func latencies(updates []update, runs []run, workflows []string) latencyRun {
 	return res
 }
 
-// latencyGroup runs every latency case reps times.
+// latencyGroup runs every latency case reps times, each case on a new
+// control plane and operator.
 func (b *bench) latencyGroup(ctx context.Context) ([]LatencyResult, error) {
 	var out []LatencyResult
 	for _, lc := range b.opts.latencyCases {
-		var runs []latencyRun
-		for rep := range b.opts.reps {
-			ns := fmt.Sprintf("latency-%d-%d-%d", lc.Rate, lc.Workflows, rep)
-			r, err := b.runLatency(ctx, lc, ns, b.opts.latencyDuration)
-			if err != nil {
-				return out, fmt.Errorf("trigger latency, %s: %w", lc, err)
+		label := fmt.Sprintf("latency-%d-%d", lc.Rate, lc.Workflows)
+		runs, err := withCluster(ctx, b, label, func(ctx context.Context) ([]latencyRun, error) {
+			if err := b.startOperator(ctx, label); err != nil {
+				return nil, err
 			}
-			b.logf("latency %s run %d: median %.1f ms, p99 %.1f ms, %d updates (%.0f/s), %.0f%% coalesced, %d missing; CPU s: %s",
-				lc, rep+1, r.median, r.p99, r.updates, r.achieved, 100*r.coalesced, r.missing, formatSeconds(r.cpu))
-			runs = append(runs, r)
+			return b.latencyRuns(ctx, lc)
+		})
+		if err != nil {
+			return out, err
 		}
 		shares := map[string]Summary{}
 		for _, name := range append(processNames, "machine") {
 			shares[name] = summarize(pick(runs, func(r latencyRun) float64 { return cpuOf(r.cpu, name) / r.cpu.MachineTotal }))
 		}
-		out = append(out, LatencyResult{latencyCase: lc, CPUShare: shares,
+		out = append(out, LatencyResult{latencyCase: lc, CPUShare: shares, WorkflowKiB: runs[len(runs)-1].workflowKiB,
 			MedianMs:     summarize(pick(runs, func(r latencyRun) float64 { return r.median })),
 			P99Ms:        summarize(pick(runs, func(r latencyRun) float64 { return r.p99 })),
 			Updates:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.updates) })),
@@ -265,4 +280,20 @@ func (b *bench) latencyGroup(ctx context.Context) ([]LatencyResult, error) {
 		})
 	}
 	return out, nil
+}
+
+// latencyRuns runs one case reps times.
+func (b *bench) latencyRuns(ctx context.Context, lc latencyCase) ([]latencyRun, error) {
+	var runs []latencyRun
+	for rep := range b.opts.reps {
+		ns := fmt.Sprintf("latency-%d-%d-%d", lc.Rate, lc.Workflows, rep)
+		r, err := b.runLatency(ctx, lc, ns, b.opts.latencyDuration)
+		if err != nil {
+			return runs, fmt.Errorf("trigger latency, %s: %w", lc, err)
+		}
+		b.logf("latency %s run %d: median %.1f ms, p99 %.1f ms, %d updates (%.0f/s), %.0f%% coalesced, %d missing; CPU s: %s",
+			lc, rep+1, r.median, r.p99, r.updates, r.achieved, 100*r.coalesced, r.missing, formatSeconds(r.cpu))
+		runs = append(runs, r)
+	}
+	return runs, nil
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -50,20 +49,31 @@ func selectorWorkflow(base *kubeciv1.Workflow, ns, name, cmNamespace string, lab
 	return wf
 }
 
-// createAll creates objects with up to 16 requests at once.
+// createAll creates objects, several at once.
 func createAll[T client.Object](ctx context.Context, c client.Client, objs []T) error {
+	return forAll(objs, func(obj T) error {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		}
+		return nil
+	})
+}
+
+// forAll calls do for each of xs, up to 16 at once, and returns the first
+// error.
+func forAll[T any](xs []T, do func(T) error) error {
 	sem := make(chan struct{}, 16)
 	var mu sync.Mutex
 	var first error
 	var wg sync.WaitGroup
-	for _, obj := range objs {
+	for _, x := range xs {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := c.Create(ctx, obj); err != nil {
+			if err := do(x); err != nil {
 				mu.Lock()
 				if first == nil {
-					first = fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+					first = err
 				}
 				mu.Unlock()
 			}
@@ -147,14 +157,18 @@ func emptyNamespace(ctx context.Context, c client.Client, ns string) error {
 	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		return err
 	}
+	var held []*kubeciv1.Workplan
 	for i := range list.Items {
-		wp := &list.Items[i]
-		if len(wp.Finalizers) > 0 {
-			patch := []byte(`{"metadata":{"finalizers":null}}`)
-			if err := c.Patch(ctx, wp, client.RawPatch(types.MergePatchType, patch)); err != nil && !apierrors.IsNotFound(err) {
-				return err
-			}
+		if len(list.Items[i].Finalizers) > 0 {
+			held = append(held, &list.Items[i])
 		}
+	}
+	err := forAll(held, func(wp *kubeciv1.Workplan) error {
+		patch := []byte(`{"metadata":{"finalizers":null}}`)
+		return client.IgnoreNotFound(c.Patch(ctx, wp, client.RawPatch(types.MergePatchType, patch)))
+	})
+	if err != nil {
+		return err
 	}
 	if err := c.DeleteAllOf(ctx, &kubeciv1.Workplan{}, client.InNamespace(ns)); err != nil {
 		return err
