@@ -35,7 +35,7 @@ type runDecision struct {
 	Status kubeciv1.WorkplanStatus
 	// Create is the task whose pod is to be created, or noTask.
 	Create int
-	// Stop are task pods to delete: the run's end is saved and they still
+	// Stop are task pods to stop: the run's end is saved and they still
 	// run.
 	Stop []*corev1.Pod
 	// RequeueAfter, when positive, is when to look again if nothing happens:
@@ -127,7 +127,10 @@ func decideRun(in runInput) runDecision {
 		return end(out.reason, out.message)
 	}
 	d.RequeueAfter = soonest(d.RequeueAfter, out.recheck)
-	setProgress(&st, wp.Generation, progress(pod, i), in.Now)
+	if out.progress == "" {
+		out.progress = progress(pod, i)
+	}
+	setProgress(&st, wp.Generation, out.progress, in.Now)
 	d.Status = st
 	return d
 }
