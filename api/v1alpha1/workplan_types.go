@@ -70,7 +70,7 @@ type TriggerEvent struct {
 // changes to the Workflow do not change runs already started, and nobody can
 // change a run's steps (a user allowed to cancel runs could otherwise run other
 // containers under the Workflow's ServiceAccount).
-// +kubebuilder:validation:XValidation:rule="self.workflow == oldSelf.workflow && self.tasks == oldSelf.tasks && self.trigger == oldSelf.trigger && (has(self.serviceAccountName) ? self.serviceAccountName : ”) == (has(oldSelf.serviceAccountName) ? oldSelf.serviceAccountName : ”) && (has(self.activeDeadlineSeconds) ? self.activeDeadlineSeconds : 0) == (has(oldSelf.activeDeadlineSeconds) ? oldSelf.activeDeadlineSeconds : 0)",message="a Workplan's spec is fixed when it is created: only spec.cancelled may be set"
+// +kubebuilder:validation:XValidation:rule="self.workflow == oldSelf.workflow && self.tasks == oldSelf.tasks && self.trigger == oldSelf.trigger && has(self.serviceAccountName) == has(oldSelf.serviceAccountName) && (!has(self.serviceAccountName) || self.serviceAccountName == oldSelf.serviceAccountName) && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds) && (!has(self.activeDeadlineSeconds) || self.activeDeadlineSeconds == oldSelf.activeDeadlineSeconds)",message="a Workplan's spec is fixed when it is created: only spec.cancelled may be set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancelled) || !oldSelf.cancelled || (has(self.cancelled) && self.cancelled)",message="a cancelled Workplan cannot be resumed"
 type WorkplanSpec struct {
 	// Workflow is the name of the Workflow this run belongs to (also its owner).
