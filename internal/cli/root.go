@@ -46,6 +46,9 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 	cmd.AddCommand(
 		newValidateCommand(o),
 		newPlanCommand(o),
+		newGetCommand(o),
+		newCancelCommand(o),
+		newWaitCommand(o),
 		newVersionCommand(o),
 	)
 	return cmd
