@@ -47,6 +47,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newValidateCommand(o),
 		newPlanCommand(o),
 		newGetCommand(o),
+		newLogsCommand(o),
 		newCancelCommand(o),
 		newWaitCommand(o),
 		newVersionCommand(o),
