@@ -46,6 +46,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 	cmd.AddCommand(
 		newValidateCommand(o),
 		newPlanCommand(o),
+		newTriggerCommand(o),
 		newGetCommand(o),
 		newLogsCommand(o),
 		newCancelCommand(o),
