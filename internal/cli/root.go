@@ -48,6 +48,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newPlanCommand(o),
 		newTriggerCommand(o),
 		newGetCommand(o),
+		newDescribeCommand(o),
 		newLogsCommand(o),
 		newCancelCommand(o),
 		newWaitCommand(o),
