@@ -103,7 +103,7 @@ func (o *Options) logFollower(c *cluster, wp *kubeciv1.Workplan, timestamps bool
 	}
 	return &logFollower{
 		streams:    podLogs{pods: c.Kube.CoreV1().Pods(c.Namespace), timestamps: timestamps, host: c.Host},
-		out:        newLinePrinter(o.Out, isTerminal(o.Out), stepNames),
+		out:        newLinePrinter(o.Out, isColorTerminal(o.Out), stepNames),
 		notes:      o.ErrOut,
 		retryDelay: logRetryDelay,
 	}

@@ -37,9 +37,9 @@ func newLinePrinter(w io.Writer, color bool, steps []string) *linePrinter {
 	return p
 }
 
-// isTerminal reports whether w is a terminal that colours suit: not when
+// isColorTerminal reports whether w is a terminal that colours suit: not when
 // NO_COLOR is set (https://no-color.org) or TERM is dumb.
-func isTerminal(w io.Writer) bool {
+func isColorTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
