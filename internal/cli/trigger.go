@@ -88,11 +88,18 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 
 	req := newRunRequest()
 	wp, err := c.requestRun(actx, workflow, req)
-	var rejected rejectedError
+	var (
+		rejected rejectedError
+		pending  pendingError
+	)
 	switch {
 	case errors.As(err, &rejected):
 		fmt.Fprintln(o.ErrOut, rejected.Error())
 		return ExitError{Code: exitFailed}
+	case errors.As(err, &pending):
+		fmt.Fprintf(o.ErrOut, "workflow %s still holds run request %s, which the operator has not answered within %s: is the operator running?\n"+
+			"kubeci trigger asks for a run only once the request before has been answered, so that neither is lost.\n", workflow, pending.request, answerTimeout)
+		return ExitError{Code: exitTimeout}
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(o.ErrOut, "no answer to run request %s on workflow %s within %s: is the operator running?\n"+
 			"The request stays on the Workflow: the operator starts the run when it is back. To withdraw it:\n"+
@@ -128,6 +135,12 @@ func newRunRequest() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + rand.String(6)
 }
 
+// pendingError says that an earlier run request was still unanswered when
+// the time to wait ran out.
+type pendingError struct{ request string }
+
+func (e pendingError) Error() string { return "run request " + e.request + " is still pending" }
+
 // rejectedError is the operator's refusal of a run request.
 type rejectedError struct {
 	workflow, reason, message string
@@ -149,7 +162,11 @@ func (c *cluster) requestRun(ctx context.Context, workflow, req string) (*kubeci
 			return nil, c.getError(err, "workflow", workflow)
 		}
 		if pending := pendingRequest(wf); pending != "" {
-			if err := c.watchWorkflow(ctx, workflow, func(wf *kubeciv1.Workflow) bool { return pendingRequest(wf) != pending }); err != nil {
+			err := c.watchWorkflow(ctx, workflow, func(wf *kubeciv1.Workflow) bool { return pendingRequest(wf) != pending })
+			if errors.Is(err, context.DeadlineExceeded) {
+				return nil, pendingError{request: pending}
+			}
+			if err != nil {
 				return nil, err
 			}
 			continue

@@ -159,6 +159,13 @@ func TestTriggerNoOperator(t *testing.T) {
 	}
 	golden(t, "trigger-no-operator.golden", k.maskRun(errOut))
 
+	// A second trigger finds the first request unanswered.
+	_, errOut, code = k.run("trigger", "build", "--timeout", "1s")
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	golden(t, "trigger-no-operator-pending.golden", k.maskRun(errOut))
+
 	_, errOut, code = k.run("trigger", "nope")
 	if want := "Error: workflow \"nope\" not found in namespace \"test-xxxxx\" (kubeci get workflows -n test-xxxxx lists them)\n"; code != 1 || k.mask(errOut) != want {
 		t.Errorf("trigger of a missing workflow: code %d, %q; want %q", code, k.mask(errOut), want)

@@ -78,13 +78,20 @@ func (c *cluster) watchFrom(ctx context.Context, list client.ObjectList, opts []
 		case err != nil:
 			return explain(err, c.Host)
 		}
+		started := time.Now()
 		var done bool
 		rv, done, err = drain(ctx, w, rv, fn)
 		w.Stop()
 		if done || err != nil {
 			return err
 		}
-		// The API server closed the watch (its timeout): resume from rv.
+		// The API server closed the watch (its timeout, or a passing error):
+		// resume from rv, not in a tight loop if it keeps closing at once.
+		if time.Since(started) < watchRetryDelay {
+			if err := sleep(ctx, watchRetryDelay); err != nil {
+				return err
+			}
+		}
 	}
 }
 
