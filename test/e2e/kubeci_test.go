@@ -60,6 +60,11 @@ func installKubeCI(t *testing.T) (*cluster.Cluster, client.Client) {
 		if _, installErr = cl.RunKubectl(ctx, "apply", "--server-side", "-k", "config"); installErr != nil {
 			return
 		}
+		// A reused cluster may run an operator built from older code under the
+		// same image name: start it afresh.
+		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "restart", "deployment/kubeci-operator"); installErr != nil {
+			return
+		}
 		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "status", "deployment/kubeci-operator", "--timeout=3m"); installErr != nil {
 			logs, _ := cl.RunKubectl(ctx, "-n", "kubeci-system", "logs", "deployment/kubeci-operator", "--tail=50")
 			installErr = fmt.Errorf("%w\noperator logs:\n%s", installErr, logs)
