@@ -404,3 +404,19 @@ func BenchmarkDecideRun(b *testing.B) {
 		decideRun(in)
 	}
 }
+
+// A pod stays Pending while its init containers run: the run is Running (and
+// has a start time) as soon as a serial step has started.
+func TestRunStartsWithItsFirstSerialStep(t *testing.T) {
+	wp := withStatus(docWorkplan(t), func(st *kubeciv1.WorkplanStatus) { st.NodeName, st.PodName = "node-a", taskPodName(0) })
+	pod := podOf(t, wp, 0, boundTo("node-a"), func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.StartTime = &metav1.Time{Time: t0}
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "step-1", State: runningState(t0)}}
+	})
+	d := decideRun(runInput{Now: t0.Add(time.Second), Workplan: wp, Pods: map[int]*corev1.Pod{0: pod},
+		Node: observeNode("node-a", readyNode("node-a")), Options: testOptions})
+	if d.Status.Phase != kubeciv1.WorkplanRunning || d.Status.StartTime == nil || !d.Status.StartTime.Time.Equal(t0) {
+		t.Errorf("phase %s, start %v: want Running since %v", d.Status.Phase, d.Status.StartTime, t0)
+	}
+}
