@@ -135,16 +135,16 @@ func TestPrintLogsInPlanOrder(t *testing.T) {
 	if err := f.printLogs(context.Background(), wp, plan.Steps(wp.Spec.Tasks)); err != nil {
 		t.Fatal(err)
 	}
-	want := `[step-1] hello from step-1
-[step-1] line 4
-[step-2] hello from step-2
-[step-2] line 3
-[step-3] hello from step-3
-[step-3] line 2
-[step-4] hello from step-4
-[step-4] line 1
-[step-5] hello from step-5
-[step-5] line 0
+	want := `step-1 | hello from step-1
+step-1 | line 4
+step-2 | hello from step-2
+step-2 | line 3
+step-3 | hello from step-3
+step-3 | line 2
+step-4 | hello from step-4
+step-4 | line 1
+step-5 | hello from step-5
+step-5 | line 0
 `
 	if out.String() != want || notes.String() != "" {
 		t.Errorf("got:\n%s\nnotes: %q\nwant:\n%s", out.String(), notes.String(), want)
@@ -186,7 +186,7 @@ func TestPrintLogsOfOneStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.printLogs(context.Background(), wp, steps); err != nil || out.String() != "[step-1] building\n" {
+	if err := f.printLogs(context.Background(), wp, steps); err != nil || out.String() != "step-1 | building\n" {
 		t.Errorf("step-1: %v, %q", err, out.String())
 	}
 
@@ -268,7 +268,7 @@ func TestFollowLogs(t *testing.T) {
 	state(kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": R})
 	step1 := streams.pipe(t, "run-task-0/step-1")
 	writeLine(t, step1, "compiling")
-	waitFor(t, &out, "[step-1] compiling\n")
+	waitFor(t, &out, "step-1 | compiling\n")
 
 	// step-2 and step-3 start while step-1's log has not ended yet: they wait
 	// for it, so serial steps' logs never mix.
@@ -281,14 +281,14 @@ func TestFollowLogs(t *testing.T) {
 	step1.Close()
 	step2, step3 := streams.pipe(t, "run-task-0/step-2"), streams.pipe(t, "run-task-0/step-3")
 	writeLine(t, step3, "three a")
-	waitFor(t, &out, "[step-3] three a\n")
+	waitFor(t, &out, "step-3 | three a\n")
 	writeLine(t, step2, "two a")
-	waitFor(t, &out, "[step-2] two a\n")
+	waitFor(t, &out, "step-2 | two a\n")
 	writeLine(t, step3, "three b")
-	waitFor(t, &out, "[step-3] three b\n")
+	waitFor(t, &out, "step-3 | three b\n")
 	step3.Close()
 	writeLine(t, step2, "two b")
-	waitFor(t, &out, "[step-2] two b\n")
+	waitFor(t, &out, "step-2 | two b\n")
 
 	// Task 1's step starts while step-2 still logs; its first open finds the
 	// container not started yet and is retried.
@@ -296,7 +296,7 @@ func TestFollowLogs(t *testing.T) {
 	step2.Close()
 	step4 := streams.pipe(t, "run-task-1/step-4")
 	writeLine(t, step4, "deploying")
-	waitFor(t, &out, "[step-4] deploying\n")
+	waitFor(t, &out, "step-4 | deploying\n")
 	step4.Close()
 
 	// The run is cancelled before step-5 starts.
@@ -305,13 +305,13 @@ func TestFollowLogs(t *testing.T) {
 	if r.err != nil || r.wp == nil || r.wp.Status.Phase != kubeciv1.WorkplanFailed {
 		t.Fatalf("followLogs ended with %v, %v", r.wp, r.err)
 	}
-	want := `[step-1] compiling
-[step-1] done
-[step-3] three a
-[step-2] two a
-[step-3] three b
-[step-2] two b
-[step-4] deploying
+	want := `step-1 | compiling
+step-1 | done
+step-3 | three a
+step-2 | two a
+step-3 | three b
+step-2 | two b
+step-4 | deploying
 `
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)

@@ -4,56 +4,29 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"os"
 	"sync"
 
-	"golang.org/x/term"
+	"github.com/kubeci/kubeci/internal/steplog"
 )
 
-// linePrinter writes log lines, each prefixed with its step's name ("[step-1]
-// ..."), coloured when the output is a terminal. Lines of several steps
-// streamed at once interleave whole: each line is written in one piece.
+// linePrinter writes log lines, each prefixed with its step's name as kubeci
+// run prints them ("step-1 | ...", package steplog), coloured when the output
+// is a terminal. Lines of several steps streamed at once interleave whole:
+// each line is written in one piece.
 type linePrinter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	color bool
-	// palette gives each step a colour, by its place in the plan.
-	palette map[string]string
+	mu     sync.Mutex
+	w      io.Writer
+	prefix *steplog.Prefixer
 }
-
-// stepColors are the ANSI colours of step prefixes (no red: it reads as an
-// error).
-var stepColors = []string{"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[96m", "\x1b[93m", "\x1b[92m"}
-
-const colorReset = "\x1b[0m"
 
 // newLinePrinter prints the lines of steps (in plan order, which gives their
-// colours) to w.
+// colours and the width of the prefixes) to w.
 func newLinePrinter(w io.Writer, color bool, steps []string) *linePrinter {
-	p := &linePrinter{w: w, color: color, palette: map[string]string{}}
-	for i, s := range steps {
-		p.palette[s] = stepColors[i%len(stepColors)]
-	}
-	return p
+	return &linePrinter{w: w, prefix: steplog.NewPrefixer(steps, color)}
 }
 
-// isColorTerminal reports whether w is a terminal that colours suit: not when
-// NO_COLOR is set (https://no-color.org) or TERM is dumb.
-func isColorTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	return term.IsTerminal(int(f.Fd()))
-}
-
-// prefix is the start of each of step's lines.
-func (p *linePrinter) prefix(step string) string {
-	if !p.color {
-		return "[" + step + "] "
-	}
-	return p.palette[step] + "[" + step + "]" + colorReset + " "
-}
+// isColorTerminal reports whether w is a terminal that colours suit.
+func isColorTerminal(w io.Writer) bool { return steplog.IsColorTerminal(w) }
 
 // copy writes every line r yields, prefixed with step, until r ends. A last
 // line without a newline gets one. It returns r's error, if not EOF.
@@ -82,9 +55,6 @@ func (p *linePrinter) copy(step string, r io.Reader) error {
 func (p *linePrinter) line(step string, line []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	buf := make([]byte, 0, len(step)+16+len(line))
-	buf = append(buf, p.prefix(step)...)
-	buf = append(buf, line...)
-	_, err := p.w.Write(buf)
+	_, err := io.WriteString(p.w, p.prefix.Line(step, string(line[:len(line)-1]))+"\n")
 	return err
 }

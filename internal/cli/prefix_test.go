@@ -14,11 +14,11 @@ func TestLinePrinter(t *testing.T) {
 		in    string
 		want  string
 	}{
-		{"lines", false, "a\nb\n", "[step-2] a\n[step-2] b\n"},
-		{"last line without newline", false, "a\nb", "[step-2] a\n[step-2] b\n"},
-		{"empty lines kept", false, "\n\nc\n", "[step-2] \n[step-2] \n[step-2] c\n"},
+		{"lines", false, "a\nb\n", "step-2 | a\nstep-2 | b\n"},
+		{"last line without newline", false, "a\nb", "step-2 | a\nstep-2 | b\n"},
+		{"empty lines kept", false, "\n\nc\n", "step-2 |\nstep-2 |\nstep-2 | c\n"},
 		{"nothing", false, "", ""},
-		{"colour by plan order", true, "a\n", "\x1b[33m[step-2]\x1b[0m a\n"},
+		{"colour by plan order", true, "a\n", "\x1b[35mstep-2 |\x1b[0m a\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,9 +60,9 @@ func TestLinePrinterInterleavesWholeLines(t *testing.T) {
 	}
 	next := map[string]int{}
 	for _, l := range lines {
-		var step, prefix, rest string
+		var step, prefix, bar, rest string
 		var i int
-		if _, err := fmt.Sscanf(l, "%s %s %d %s", &prefix, &step, &i, &rest); err != nil || prefix != "["+step+"]" || rest != long || i != next[step] {
+		if _, err := fmt.Sscanf(l, "%s %s %s %d %s", &prefix, &bar, &step, &i, &rest); err != nil || prefix != step || bar != "|" || rest != long || i != next[step] {
 			t.Fatalf("broken or out-of-order line: %.60q...", l)
 		}
 		next[step]++
