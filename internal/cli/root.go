@@ -47,6 +47,12 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 	cmd.AddCommand(
 		newValidateCommand(o),
 		newPlanCommand(o),
+		newTriggerCommand(o),
+		newGetCommand(o),
+		newDescribeCommand(o),
+		newLogsCommand(o),
+		newCancelCommand(o),
+		newWaitCommand(o),
 		newVersionCommand(o),
 		newRunCommand(o),
 	)

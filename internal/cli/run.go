@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -149,7 +148,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if f.output == "json" {
 		progress = o.ErrOut
 	}
-	printer := local.NewPrinter(progress, o.ErrOut, isTerminal(progress))
+	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress))
 
 	rt, note, err := local.Select(ctx, f.runtime, local.RuntimeOptions{Self: []string{"/proc/self/exe", "run"}, Grace: stopGrace})
 	if err != nil {
@@ -249,16 +248,6 @@ func refuse(w io.Writer, doc manifest.Document, checks ...func(*kubeciv1.Workflo
 		}
 	}
 	return true
-}
-
-// isTerminal reports whether colour may be used on w: a terminal, with
-// neither NO_COLOR set nor TERM=dumb.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	return term.IsTerminal(int(f.Fd()))
 }
 
 func signalName(s os.Signal) string {

@@ -10,6 +10,7 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/steplog"
 )
 
 // maxLine is how much of a line without a newline is held before it is
@@ -18,14 +19,12 @@ const maxLine = 64 << 10
 
 // ANSI colours: step names cycle through the palette; results use the rest.
 const (
-	colorReset  = "\x1b[0m"
+	colorReset  = steplog.ColorReset
 	colorBold   = "\x1b[1m"
 	colorRed    = "\x1b[31m"
 	colorGreen  = "\x1b[32m"
 	colorYellow = "\x1b[33m"
 )
-
-var palette = []string{"\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m", "\x1b[96m", "\x1b[95m", "\x1b[94m", "\x1b[93m"}
 
 // Printer prints a run as it happens: the run's header, a start and a finish
 // line per step, and every line a step prints, prefixed with the step's name.
@@ -36,14 +35,13 @@ type Printer struct {
 	color       bool
 
 	mu     sync.Mutex
-	width  int
-	colors map[string]string
+	prefix *steplog.Prefixer
 }
 
 // NewPrinter prints to out and errOut, in colour when color is true (on a
 // terminal).
 func NewPrinter(out, errOut io.Writer, color bool) *Printer {
-	return &Printer{out: out, errOut: errOut, color: color, colors: map[string]string{}}
+	return &Printer{out: out, errOut: errOut, color: color, prefix: steplog.NewPrefixer(nil, color)}
 }
 
 // steps sets the names the printer will see, to align prefixes and pick
@@ -51,10 +49,7 @@ func NewPrinter(out, errOut io.Writer, color bool) *Printer {
 func (p *Printer) steps(names []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, n := range names {
-		p.width = max(p.width, len(n))
-		p.colors[n] = palette[i%len(palette)]
-	}
+	p.prefix = steplog.NewPrefixer(names, p.color)
 }
 
 // header introduces a run: what runs, where, and where its workspace is. It
@@ -149,9 +144,8 @@ func (p *Printer) finished(r StepResult) {
 // name is a step's name in its colour.
 func (p *Printer) name(step string) string {
 	p.mu.Lock()
-	c := p.colors[step]
-	p.mu.Unlock()
-	return p.paint(c, step)
+	defer p.mu.Unlock()
+	return p.prefix.Paint(step, step)
 }
 
 func (p *Printer) paint(color, s string) string {
@@ -162,26 +156,24 @@ func (p *Printer) paint(color, s string) string {
 }
 
 // lines returns a writer for one output stream of a step: it prints each line
-// written to it as "STEP | line". Close prints a last line without a newline.
+// written to it as "STEP | line" (package steplog). Close prints a last line without a newline.
 func (p *Printer) lines(step string, stderr bool) *lineWriter {
 	w := p.out
 	if stderr {
 		w = p.errOut
 	}
 	p.mu.Lock()
-	prefix := fmt.Sprintf("%-*s |", p.width, step)
-	if c := p.colors[step]; p.color && c != "" {
-		prefix = c + prefix + colorReset
-	}
+	prefix := p.prefix
 	p.mu.Unlock()
-	return &lineWriter{p: p, w: w, prefix: prefix}
+	return &lineWriter{p: p, w: w, step: step, prefix: prefix}
 }
 
 // lineWriter prints whole lines with a prefix.
 type lineWriter struct {
 	p      *Printer
 	w      io.Writer
-	prefix string
+	step   string
+	prefix *steplog.Prefixer
 
 	mu  sync.Mutex
 	buf []byte
@@ -222,12 +214,7 @@ func (l *lineWriter) Close() error {
 }
 
 func (l *lineWriter) emit(line []byte) {
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	sep := " "
-	if len(line) == 0 {
-		sep = ""
-	}
-	l.p.println(l.w, l.prefix+sep+string(line))
+	l.p.println(l.w, l.prefix.Line(l.step, string(bytes.TrimSuffix(line, []byte("\r")))))
 }
 
 // formatDuration rounds a duration for people: to the millisecond below a

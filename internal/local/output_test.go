@@ -41,7 +41,7 @@ func TestColour(t *testing.T) {
 	w.Write([]byte("hi\n"))
 	p.finished(StepResult{Name: "a", Outcome: Failed})
 	got := out.String()
-	if !strings.Contains(got, palette[0]+"a |"+colorReset+" hi\n") || !strings.Contains(got, colorRed+"failed"+colorReset) {
+	if !strings.Contains(got, "\x1b[36ma |"+colorReset+" hi\n") || !strings.Contains(got, colorRed+"failed"+colorReset) {
 		t.Errorf("no colour in %q", got)
 	}
 	out.Reset()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -19,6 +20,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -32,6 +34,10 @@ const runTimeout = 3 * time.Minute
 // workspaceRoot is where the operator keeps workspaces on the node (its
 // default); the node is this machine.
 const workspaceRoot = "/kubeci"
+
+// The tests use controller-runtime's client, which logs through its own
+// logger: these tests report through testing instead.
+func init() { ctrllog.SetLogger(logr.Discard()) }
 
 var (
 	installOnce sync.Once
@@ -52,6 +58,11 @@ func installKubeCI(t *testing.T) (*cluster.Cluster, client.Client) {
 			return
 		}
 		if _, installErr = cl.RunKubectl(ctx, "apply", "--server-side", "-k", "config"); installErr != nil {
+			return
+		}
+		// A reused cluster may run an operator built from older code under the
+		// same image name: start it afresh.
+		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "restart", "deployment/kubeci-operator"); installErr != nil {
 			return
 		}
 		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "status", "deployment/kubeci-operator", "--timeout=3m"); installErr != nil {

@@ -104,6 +104,8 @@ func TestFailingStepFailsTheRun(t *testing.T) {
 	}
 	if pods := taskPods(t, cl, &run); len(pods) != 1 {
 		t.Errorf("no task after the failed one may start: %d task pods", len(pods))
+		t.Log(cl.Kubectl(t, "-n", ns, "get", "pods", "--show-labels", "-o", "wide"))
+		t.Log(cl.Kubectl(t, "-n", ns, "get", "workplans", "-o", "yaml"))
 	}
 	workspaceGone(t, &run)
 }

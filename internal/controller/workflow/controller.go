@@ -165,7 +165,7 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		if prob != nil {
 			r.notReady(wf, owner, *prob)
 		}
-		return ctrl.Result{RequeueAfter: accessTTL}, false, err
+		return ctrl.Result{RequeueAfter: forbiddenRetry}, false, err
 	}
 
 	if synced, prob := r.reconcileWatches(owner, filters); !synced {

@@ -179,3 +179,16 @@ func TestRunRequests(t *testing.T) {
 	handled("r2")
 	waitWorkplans(t, env, ns, wf.Name, 2)
 }
+
+// Granting a Forbidden Workflow's ServiceAccount the access it lacked makes it
+// watch on its own, soon.
+func TestForbiddenWorkflowRecoversWhenGranted(t *testing.T) {
+	env := testenv.Get(t)
+	ns := env.Namespace(t)
+	wf := workflowWith(ns, "later", kubeciv1.Trigger{APIVersion: "v1", Kind: "ConfigMap", OnAddOrUpdate: true})
+	create(t, env, wf)
+	startOperator(t, env, ns)
+	waitReady(t, env, wf, metav1.ConditionFalse, kubeciv1.ReasonForbidden)
+	grantWatch(t, env, ns, "", "configmaps")
+	waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
+}

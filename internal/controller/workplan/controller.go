@@ -67,7 +67,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/finalizers,verbs=update
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

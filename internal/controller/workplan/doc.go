@@ -25,7 +25,7 @@
 //     some clouds the hostname label differs from it. The scheduler still
 //     checks resources and taints; spec.nodeName is never set directly.
 //
-//  4. Status. Phase is Pending until a pod runs, then Running, and ends
+//  4. Status. Phase is Pending until a step starts, then Running, and ends
 //     Completed when the last task's pod succeeds, or Failed when a step
 //     exits non-zero, a pod is deleted or evicted from outside, the API
 //     server refuses a pod (Forbidden or Invalid; an exceeded ResourceQuota

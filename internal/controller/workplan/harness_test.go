@@ -409,6 +409,35 @@ func (h *harness) finishDeletedPod(name string) {
 	h.forceDelete(name)
 }
 
+// finishStoppedPod plays the kubelet stopping a pod whose activeDeadlineSeconds
+// the controller cut short: its running containers are killed, the pod is
+// Failed with reason DeadlineExceeded, and it stays (with its logs).
+func (h *harness) finishStoppedPod(name string) {
+	h.t.Helper()
+	h.waitFor("pod "+name+" to be stopped", func() (bool, string) {
+		pod := &corev1.Pod{}
+		err := h.c.Get(h.ctx(), client.ObjectKey{Namespace: h.ns, Name: name}, pod)
+		d := pod.Spec.ActiveDeadlineSeconds
+		return err == nil && d != nil && *d <= 1, fmt.Sprintf("err %v, activeDeadlineSeconds %v", err, d)
+	})
+	h.setPodStatus(name, func(p *corev1.Pod) {
+		now := metav1.Now()
+		p.Status.Phase, p.Status.Reason = corev1.PodFailed, "DeadlineExceeded"
+		setContainers(p, func(c corev1.Container) corev1.ContainerState {
+			for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+				if cs.Name == c.Name && cs.State.Running != nil {
+					return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error",
+						StartedAt: cs.State.Running.StartedAt, FinishedAt: now}}
+				}
+				if cs.Name == c.Name {
+					return cs.State
+				}
+			}
+			return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}
+		})
+	})
+}
+
 // forceDelete deletes the pod at once, as the kubelet does once its
 // containers stopped.
 func (h *harness) forceDelete(name string) {

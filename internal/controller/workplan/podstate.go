@@ -33,6 +33,8 @@ type podOutcome struct {
 	message string
 	// recheck, when positive, is when a grace period would run out.
 	recheck time.Duration
+	// progress, when not empty, describes a pod that goes on.
+	progress string
 }
 
 // startError classifies the reason a container is waiting.
@@ -74,7 +76,13 @@ func evalTaskPod(pod *corev1.Pod, task int, steps []string, node nodeState, now 
 		return failed(kubeciv1.ReasonPodLost, where+" was deleted before it finished")
 	}
 	if step, t := firstFailedStep(pod, steps); t != nil {
-		return failed(kubeciv1.ReasonStepFailed, stepFailedMessage(step, task, t))
+		if pod.Status.Phase == corev1.PodFailed {
+			return failed(kubeciv1.ReasonStepFailed, stepFailedMessage(step, task, t))
+		}
+		// The task's other steps finish first, as they do in a local run; the
+		// run fails once the pod has stopped, and the pod stays for its logs.
+		return podOutcome{verdict: podRunning, progress: stepFailedMessage(step, task, t) +
+			"; the run fails once the task's other steps have finished"}
 	}
 	if pod.Status.Phase == corev1.PodFailed {
 		return failed(kubeciv1.ReasonPodLost, fmt.Sprintf("%s failed on node %s: %s: %s", where, pod.Spec.NodeName, pod.Status.Reason, pod.Status.Message))

@@ -35,7 +35,7 @@ type runDecision struct {
 	Status kubeciv1.WorkplanStatus
 	// Create is the task whose pod is to be created, or noTask.
 	Create int
-	// Stop are task pods to delete: the run's end is saved and they still
+	// Stop are task pods to stop: the run's end is saved and they still
 	// run.
 	Stop []*corev1.Pod
 	// RequeueAfter, when positive, is when to look again if nothing happens:
@@ -127,14 +127,17 @@ func decideRun(in runInput) runDecision {
 		return end(out.reason, out.message)
 	}
 	d.RequeueAfter = soonest(d.RequeueAfter, out.recheck)
-	setProgress(&st, wp.Generation, progress(pod, i), in.Now)
+	if out.progress == "" {
+		out.progress = progress(pod, i)
+	}
+	setProgress(&st, wp.Generation, out.progress, in.Now)
 	d.Status = st
 	return d
 }
 
 // advance brings a run's progress up to date with its pods: the current task
 // moves past every task whose pod succeeded, steps are read from the pods,
-// and the run is Running once a pod ran. It returns the current task.
+// and the run is Running once a step started. It returns the current task.
 func advance(st *kubeciv1.WorkplanStatus, in runInput) int {
 	n := len(in.Workplan.Spec.Tasks)
 	i := min(max(int(st.TaskIndex), 0), n-1)
@@ -224,11 +227,18 @@ func firstNode(pods map[int]*corev1.Pod) string {
 	return ""
 }
 
-// started reports whether a pod of the run has run.
+// started reports whether a container of the run has started. A pod stays
+// Pending while its init containers (the serial steps) run, so the pod's phase
+// alone would not tell.
 func started(pods map[int]*corev1.Pod) bool {
 	for _, p := range pods {
 		if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodSucceeded {
 			return true
+		}
+		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+			if cs.State.Running != nil || cs.State.Terminated != nil {
+				return true
+			}
 		}
 	}
 	return false

@@ -189,20 +189,34 @@ func TestFailingParallelStepFailsTheRun(t *testing.T) {
 	h.setContainer(pod0, "step-2", corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}})
 	h.setContainer(pod0, "step-3", corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", StartedAt: now, FinishedAt: now}})
 
+	// The failed step's siblings finish first, as in a local run.
+	h.waitRun(run, "the failure to be noted while step-2 runs", func(wp *kubeciv1.Workplan) bool {
+		return wp.Status.Phase == kubeciv1.WorkplanRunning && strings.Contains(wp.Status.Reason, `step "step-3" (task 0) failed with exit code 2;`)
+	})
+	h.setPodStatus(pod0, func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodFailed
+		for i := range p.Status.ContainerStatuses {
+			if p.Status.ContainerStatuses[i].Name == "step-2" {
+				p.Status.ContainerStatuses[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, StartedAt: now, FinishedAt: now}}
+			}
+		}
+	})
 	wp := h.waitPhase(run, kubeciv1.WorkplanFailed)
 	if want := `step "step-3" (task 0) failed with exit code 2`; wp.Status.Reason != want {
 		t.Errorf("reason = %q, want %q", wp.Status.Reason, want)
 	}
-	h.finishDeletedPod(pod0)
 	h.runCleanup(run, 1, 0)
 	wp = h.waitCleaned(run, kubeciv1.ReasonCleaned)
 	phases := map[string]kubeciv1.StepPhase{}
 	for _, s := range wp.Status.Steps {
 		phases[s.Name] = s.Phase
 	}
-	want := map[string]kubeciv1.StepPhase{"step-1": "Succeeded", "step-2": "Failed", "step-3": "Failed", "step-4": "Skipped", "step-5": "Skipped"}
+	want := map[string]kubeciv1.StepPhase{"step-1": "Succeeded", "step-2": "Succeeded", "step-3": "Failed", "step-4": "Skipped", "step-5": "Skipped"}
 	if diff := cmp.Diff(want, phases); diff != "" {
 		t.Errorf("step phases (-want +got):\n%s", diff)
+	}
+	if !slices.Contains(h.pods(), pod0) {
+		t.Error("the failed task's pod must stay for its logs")
 	}
 	if slices.Contains(h.pods(), names.TaskPod(run, 1)) {
 		t.Error("task 1's pod was created after task 0 failed")

@@ -106,10 +106,19 @@ func TestDecideRun(t *testing.T) {
 		want: runSummary{Phase: kubeciv1.WorkplanFailed, Succeeded: kubeciv1.ReasonStepFailed, NodeName: "node-a", PodName: taskPodName(0),
 			Reason: `step "step-1" (task 0) failed with exit code 3`, Create: noTask},
 	}, {
-		name: "a failed parallel step fails the run at once (its siblings are stopped once that is saved)",
+		name: "a failed parallel step lets its siblings finish",
 		wp:   onNode,
 		pods: pod0(boundTo("node-a"), running(map[string]corev1.ContainerState{
 			"step-1": exited(0, t0, t0), "step-2": runningState(t0), "step-3": exited(2, t0, t0),
+		})),
+		node: ready,
+		want: runSummary{Phase: kubeciv1.WorkplanRunning, Succeeded: kubeciv1.ReasonRunning, NodeName: "node-a", PodName: taskPodName(0),
+			Reason: `step "step-3" (task 0) failed with exit code 2; the run fails once the task's other steps have finished`, Create: noTask},
+	}, {
+		name: "then fails the run when the pod has stopped",
+		wp:   onNode,
+		pods: pod0(boundTo("node-a"), ended(corev1.PodFailed, map[string]corev1.ContainerState{
+			"step-1": exited(0, t0, t0), "step-2": exited(0, t0, t0), "step-3": exited(2, t0, t0),
 		})),
 		node: ready,
 		want: runSummary{Phase: kubeciv1.WorkplanFailed, Succeeded: kubeciv1.ReasonStepFailed, NodeName: "node-a", PodName: taskPodName(0),
@@ -359,9 +368,9 @@ func TestDecideRunSteps(t *testing.T) {
 	want := []kubeciv1.StepStatus{
 		{Name: "step-1", Task: 0, Phase: kubeciv1.StepSucceeded, ExitCode: ptr.To[int32](0), StartTime: at(0), FinishTime: at(1)},
 		{Name: "step-2", Task: 0, Phase: kubeciv1.StepFailed, ExitCode: ptr.To[int32](3), Message: "make: *** [all] Error 3", StartTime: at(1), FinishTime: at(2)},
-		{Name: "step-3", Task: 0, Phase: kubeciv1.StepFailed, Message: `stopped: step "step-2" (task 0) failed with exit code 3`, StartTime: at(1)},
-		{Name: "step-4", Task: 1, Phase: kubeciv1.StepSkipped},
-		{Name: "step-5", Task: 1, Phase: kubeciv1.StepSkipped},
+		{Name: "step-3", Task: 0, Phase: kubeciv1.StepRunning, StartTime: at(1)},
+		{Name: "step-4", Task: 1, Phase: kubeciv1.StepWaiting},
+		{Name: "step-5", Task: 1, Phase: kubeciv1.StepWaiting},
 	}
 	if diff := cmp.Diff(want, d.Status.Steps); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
@@ -393,5 +402,21 @@ func BenchmarkDecideRun(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		decideRun(in)
+	}
+}
+
+// A pod stays Pending while its init containers run: the run is Running (and
+// has a start time) as soon as a serial step has started.
+func TestRunStartsWithItsFirstSerialStep(t *testing.T) {
+	wp := withStatus(docWorkplan(t), func(st *kubeciv1.WorkplanStatus) { st.NodeName, st.PodName = "node-a", taskPodName(0) })
+	pod := podOf(t, wp, 0, boundTo("node-a"), func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.StartTime = &metav1.Time{Time: t0}
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "step-1", State: runningState(t0)}}
+	})
+	d := decideRun(runInput{Now: t0.Add(time.Second), Workplan: wp, Pods: map[int]*corev1.Pod{0: pod},
+		Node: observeNode("node-a", readyNode("node-a")), Options: testOptions})
+	if d.Status.Phase != kubeciv1.WorkplanRunning || d.Status.StartTime == nil || !d.Status.StartTime.Time.Equal(t0) {
+		t.Errorf("phase %s, start %v: want Running since %v", d.Status.Phase, d.Status.StartTime, t0)
 	}
 }

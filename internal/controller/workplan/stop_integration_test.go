@@ -1,6 +1,7 @@
 package workplan_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,10 +42,13 @@ func TestCancelStopsTheRun(t *testing.T) {
 	if wp.Status.ObservedGeneration != wp.Generation {
 		t.Errorf("observedGeneration = %d, want %d", wp.Status.ObservedGeneration, wp.Generation)
 	}
-	h.finishDeletedPod(pod0)
+	h.finishStoppedPod(pod0)
 	h.runCleanup(run, 1, 0)
 	h.waitCleaned(run, kubeciv1.ReasonCleaned)
 	h.waitEvent(run, workplan.EventCancelled, "spec.cancelled")
+	if !slices.Contains(h.pods(), pod0) {
+		t.Error("a stopped pod must stay for its logs")
+	}
 }
 
 // A run past activeDeadlineSeconds (on the injected clock, counted from the
@@ -70,7 +74,7 @@ func TestDeadlineStopsTheRun(t *testing.T) {
 	if !strings.Contains(wp.Status.Reason, "activeDeadlineSeconds (1m0s") {
 		t.Errorf("reason %q does not explain the deadline", wp.Status.Reason)
 	}
-	h.finishDeletedPod(pod0)
+	h.finishStoppedPod(pod0)
 	h.runCleanup(run, 1, 0)
 	h.waitCleaned(run, kubeciv1.ReasonCleaned)
 }
@@ -131,7 +135,7 @@ func TestDeletingARunningWorkplanCleansUpFirst(t *testing.T) {
 		c := findCondition(wp, kubeciv1.ConditionSucceeded)
 		return wp.DeletionTimestamp != nil && c != nil && c.Reason == kubeciv1.ReasonCancelled
 	})
-	h.finishDeletedPod(pod0)
+	h.finishStoppedPod(pod0)
 	h.runCleanup(run, 1, 0)
 	h.waitGone(run)
 	h.waitPodGone(names.CleanupPod(run))

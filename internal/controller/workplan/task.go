@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -27,7 +28,7 @@ func (r *Reconciler) reconcileTask(ctx context.Context, s *scope) error {
 	s.wp.Status = d.Status
 	s.requeue(d.RequeueAfter)
 	for _, p := range d.Stop {
-		if err := r.deletePod(ctx, p); err != nil {
+		if err := r.stopPod(ctx, p); err != nil {
 			return fmt.Errorf("stopping pod %s: %w", p.Name, err)
 		}
 	}
@@ -79,6 +80,27 @@ func (r *Reconciler) createPod(ctx context.Context, wp *kubeciv1.Workplan, pod *
 	log.FromContext(ctx).V(1).Info("pod already created", "pod", pod.Name)
 	*pod = *existing
 	return false, nil
+}
+
+// stopPod stops a task pod of an ended run (cancelled, overdue). A pod that
+// started is given an activeDeadlineSeconds it has already passed: the kubelet
+// stops its containers and the pod stays, Failed, with its logs. A pod that
+// never started has nothing to keep and is deleted.
+func (r *Reconciler) stopPod(ctx context.Context, pod *corev1.Pod) error {
+	if pod.Status.StartTime == nil || pod.Spec.NodeName == "" {
+		return r.deletePod(ctx, pod)
+	}
+	if d := pod.Spec.ActiveDeadlineSeconds; d != nil && *d <= 1 {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(pod.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	pod = pod.DeepCopy()
+	pod.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+	err := r.Client.Patch(ctx, pod, patch)
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil // gone, or changed: the next reconcile looks again
+	}
+	return err
 }
 
 // deletePod deletes pod (its containers get their grace period to stop), if

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+)
+
+// BenchmarkLinePrinter measures prefixing log lines (80 characters each).
+func BenchmarkLinePrinter(b *testing.B) {
+	line := strings.Repeat("x", 79) + "\n"
+	text := strings.Repeat(line, 10000)
+	p := newLinePrinter(io.Discard, true, []string{"build"})
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if err := p.copy("build", strings.NewReader(text)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWorkplanTable measures `kubeci get workplans` rendering 1,000 runs.
+func BenchmarkWorkplanTable(b *testing.B) {
+	wps := make([]kubeciv1.Workplan, 1000)
+	for i := range wps {
+		wps[i] = kubeciv1.Workplan{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("my-workflow-%010x", i), Namespace: "ci", CreationTimestamp: metav1.Now()},
+			Spec:       kubeciv1.WorkplanSpec{Workflow: "my-workflow", Tasks: make([]kubeciv1.Task, 2), Trigger: manual},
+			Status:     kubeciv1.WorkplanStatus{Phase: kubeciv1.WorkplanRunning, StartTime: &metav1.Time{}},
+		}
+	}
+	for b.Loop() {
+		p, err := newObjectPrinter(io.Discard, "wide", true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sortWorkplans(wps)
+		if err := p.workplans(wps, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

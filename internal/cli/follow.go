@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/names"
+	"github.com/kubeci/kubeci/internal/plan"
+)
+
+// logStreamer opens the log of one container. It is the only part of `kubeci
+// logs` that needs a kubelet: the cluster's reads the pods/log API, tests use
+// scripted streams.
+type logStreamer interface {
+	// Open returns container's log in pod. With follow the log goes on until
+	// the container ends; without, it holds what was written so far.
+	Open(ctx context.Context, pod, container string, follow bool) (io.ReadCloser, error)
+}
+
+// Errors a logStreamer returns for the cases the follower handles.
+var (
+	// errPodGone: the pod does not exist (any more).
+	errPodGone = errors.New("pod not found")
+	// errNotStarted: the container has not started yet, so it has no log.
+	errNotStarted = errors.New("container not started")
+)
+
+// runUpdate is a new state of the run being followed: the Workplan (nil once
+// deleted), or why its state can no longer be known.
+type runUpdate struct {
+	Workplan *kubeciv1.Workplan
+	Err      error
+}
+
+// logFollower prints the logs of a run's steps in plan order: each step's
+// lines prefixed with its name, the steps of a task's parallel group
+// interleaved as their lines come. Notes (a step that did not run, a pod
+// deleted) go to notes.
+type logFollower struct {
+	streams logStreamer
+	out     *linePrinter
+	notes   io.Writer
+	// retryDelay is how long to wait before opening again a log whose container
+	// the kubelet had not started yet.
+	retryDelay time.Duration
+}
+
+// stepStage is how far a step has gone, from the Workplan's status.
+type stepStage int
+
+const (
+	// stageWaiting: the step has not started; it may still.
+	stageWaiting stepStage = iota
+	// stageStarted: the step's container started, so it has a log.
+	stageStarted
+	// stageNeverRan: the run ended, or the step failed, without its container
+	// starting.
+	stageNeverRan
+)
+
+// stageOf tells how far step ts of wp has gone, with its status if the
+// operator recorded one.
+func stageOf(wp *kubeciv1.Workplan, ts plan.TaskStep) (stepStage, *kubeciv1.StepStatus) {
+	var st *kubeciv1.StepStatus
+	for i := range wp.Status.Steps {
+		if wp.Status.Steps[i].Name == ts.Step.Name {
+			st = &wp.Status.Steps[i]
+			break
+		}
+	}
+	if st != nil {
+		switch {
+		case st.Phase == kubeciv1.StepRunning || st.Phase == kubeciv1.StepSucceeded:
+			return stageStarted, st
+		case st.Phase == kubeciv1.StepFailed && (st.StartTime != nil || st.ExitCode != nil):
+			return stageStarted, st
+		case st.Phase == kubeciv1.StepFailed || st.Phase == kubeciv1.StepSkipped:
+			return stageNeverRan, st
+		}
+	}
+	if wp.Status.Phase.Finished() {
+		return stageNeverRan, st
+	}
+	return stageWaiting, st
+}
+
+// neverRanNote says why a step has no log.
+func neverRanNote(wp *kubeciv1.Workplan, ts plan.TaskStep, st *kubeciv1.StepStatus) string {
+	switch {
+	case st != nil && st.Phase == kubeciv1.StepFailed && st.Message != "":
+		return fmt.Sprintf("step %s failed without starting: %s", ts.Step.Name, st.Message)
+	case st != nil && st.Phase == kubeciv1.StepFailed:
+		return fmt.Sprintf("step %s failed without starting", ts.Step.Name)
+	}
+	return fmt.Sprintf("step %s did not run: the run ended (%s) before it started", ts.Step.Name, phase(wp))
+}
+
+// podOf is the name of the pod that runs ts.
+func podOf(wp *kubeciv1.Workplan, ts plan.TaskStep) string {
+	return names.TaskPod(wp.Name, ts.Task)
+}
+
+// goneNote says that a task's pod, and so its steps' logs, are gone.
+func goneNote(wp *kubeciv1.Workplan, ts plan.TaskStep) string {
+	return fmt.Sprintf("the logs of task %d are gone: its pod %s was deleted (pods go when a run is cleaned up or its history pruned)",
+		ts.Task, podOf(wp, ts))
+}
+
+// printLogs prints, in plan order, what each of steps has logged so far. When
+// only one step is asked for and it has no log, that is an error.
+func (f *logFollower) printLogs(ctx context.Context, wp *kubeciv1.Workplan, steps []plan.TaskStep) error {
+	gone := map[string]bool{}
+	note := func(msg string) error {
+		if len(steps) == 1 {
+			return errors.New(msg)
+		}
+		fmt.Fprintln(f.notes, msg)
+		return nil
+	}
+	for _, ts := range steps {
+		stage, st := stageOf(wp, ts)
+		var msg string
+		switch stage {
+		case stageWaiting:
+			msg = fmt.Sprintf("step %s has not started yet (kubeci logs -f follows the run)", ts.Step.Name)
+		case stageNeverRan:
+			msg = neverRanNote(wp, ts, st)
+		case stageStarted:
+			pod := podOf(wp, ts)
+			if gone[pod] {
+				continue
+			}
+			err := f.stream(ctx, pod, ts.Step.Name, false)
+			switch {
+			case err == nil:
+				continue
+			case errors.Is(err, errPodGone):
+				gone[pod] = true
+				msg = goneNote(wp, ts)
+			default:
+				msg = fmt.Sprintf("no log for step %s: %v", ts.Step.Name, err)
+			}
+		}
+		if err := note(msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stream copies one container's log to the output.
+func (f *logFollower) stream(ctx context.Context, pod, step string, follow bool) error {
+	r, err := f.streams.Open(ctx, pod, step, follow)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return f.out.copy(step, r)
+}
