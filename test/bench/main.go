@@ -98,13 +98,14 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.stepDuration, "step-duration", 0, "How long each simulated step runs.")
 	fs.StringVar(&cells, "cost", "10x10,10x1000,100x1000,1000x1000,1000x10000", "Cost cells, as WORKFLOWSxCONFIGMAPS.")
 	fs.IntVar(&o.costUpdates, "cost-updates", 100, "ConfigMap updates (runs) after each cost run's start-up.")
-	fs.BoolVar(&quick, "quick", false, "Small loads and one run of each, to check that everything works.")
+	fs.BoolVar(&quick, "quick", false, "Small loads and one run of each, to check that everything works (-doc is ignored).")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if quick {
 		o.reps, o.latencyDuration, o.throughputWindow, o.costUpdates = 1, 3*time.Second, 15*time.Second, 20
 		latency, cells = "10/1/100,50/2/100", "10x10,100x1000"
+		o.doc = "" // smoke figures are not the figures
 	}
 	o.groups = map[string]bool{}
 	for _, g := range splitList(groups) {

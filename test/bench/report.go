@@ -37,7 +37,7 @@ func tables(r *Results) []table {
 	if len(r.Latency) > 0 {
 		t := table{title: "1. Trigger latency: ConfigMap update -> Workplan created (seen by a watch), ms",
 			header: []string{"load", "achieved updates/s", "median", "p99", "coalesced", "unanswered",
-				"API server CPU", "operator CPU", "Workflow size"}}
+				"API server CPU share", "operator CPU share", "Workflow size"}}
 		for _, l := range r.Latency {
 			t.rows = append(t.rows, []string{
 				fmt.Sprintf("%s, %d ConfigMaps", l.latencyCase, l.ConfigMaps),
