@@ -32,16 +32,15 @@ func buildOperator(ctx context.Context, root string) (string, error) {
 
 // operator is a running kubeci-operator process.
 type operator struct {
-	cmd                       *exec.Cmd
-	done                      chan error
-	metricsURL, pprofURL      string
-	log                       *os.File
-	stopped                   bool
-	exitUsage                 usage
-	readyzURL                 string
-	metricsAddr, probeAddr    string
-	pprofAddr                 string
-	binary, kubeconfig, label string
+	cmd  *exec.Cmd
+	done chan error
+	log  *os.File
+
+	metricsURL, readyzURL, pprofURL string
+
+	// stopped is set by stop, which reads the last usage first.
+	stopped   bool
+	exitUsage usage
 }
 
 // startOperator starts binary with kubeconfig, its metrics, probes and pprof
@@ -52,11 +51,12 @@ func startOperator(ctx context.Context, binary, kubeconfig, logDir, label string
 	if err != nil {
 		return nil, err
 	}
-	op := &operator{binary: binary, kubeconfig: kubeconfig, label: label,
-		metricsAddr: loopback(ports[0]), probeAddr: loopback(ports[1]), pprofAddr: loopback(ports[2])}
-	op.metricsURL = "http://" + op.metricsAddr + "/metrics"
-	op.readyzURL = "http://" + op.probeAddr + "/readyz"
-	op.pprofURL = "http://" + op.pprofAddr + "/debug/pprof"
+	metricsAddr, probeAddr, pprofAddr := loopback(ports[0]), loopback(ports[1]), loopback(ports[2])
+	op := &operator{
+		metricsURL: "http://" + metricsAddr + "/metrics",
+		readyzURL:  "http://" + probeAddr + "/readyz",
+		pprofURL:   "http://" + pprofAddr + "/debug/pprof",
+	}
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -65,9 +65,9 @@ func startOperator(ctx context.Context, binary, kubeconfig, logDir, label string
 	}
 	args := append([]string{
 		"--kubeconfig", kubeconfig,
-		"--metrics-bind-address", op.metricsAddr,
-		"--health-probe-bind-address", op.probeAddr,
-		"--pprof-bind-address", op.pprofAddr,
+		"--metrics-bind-address", metricsAddr,
+		"--health-probe-bind-address", probeAddr,
+		"--pprof-bind-address", pprofAddr,
 	}, extraArgs...)
 	op.cmd = exec.Command(binary, args...)
 	op.cmd.Stdout, op.cmd.Stderr = op.log, op.log
