@@ -47,11 +47,9 @@ type Options struct {
 // Reconciler is the Workflow controller.
 type Reconciler struct {
 	client.Client
-	// APIReader reads around the cache (see written).
-	APIReader client.Reader
-	Mapper    meta.RESTMapper
-	Recorder  events.EventRecorder
-	Clock     clock.PassiveClock
+	Mapper   meta.RESTMapper
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
 
 	registry *watch.Registry
 	dispatch *dispatcher
@@ -84,15 +82,14 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	}
 	gens := newGenerations()
 	r := &Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Mapper:    mgr.GetRESTMapper(),
-		Recorder:  mgr.GetEventRecorder("kubeci-workflow"),
-		Clock:     clk,
-		gens:      gens,
-		dispatch:  newDispatcher(gens, clk),
-		access:    newAccessChecker(mgr.GetClient(), clk),
-		written:   newStaleReads(),
+		Client:   mgr.GetClient(),
+		Mapper:   mgr.GetRESTMapper(),
+		Recorder: mgr.GetEventRecorder("kubeci-workflow"),
+		Clock:    clk,
+		gens:     gens,
+		dispatch: newDispatcher(gens, clk),
+		access:   newAccessChecker(mgr.GetClient(), clk),
+		written:  newStaleReads(),
 	}
 	r.registry = watch.NewRegistry(dyn, r.dispatch)
 	if err := mgr.Add(r.registry); err != nil {
@@ -256,26 +253,26 @@ func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, 
 	err := r.Status().Patch(ctx, wf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 	switch {
 	case err == nil:
-		r.written.wrote(key, before.ResourceVersion)
+		r.written.wrote(key, before.ResourceVersion, wf)
 	case apierrors.IsNotFound(err):
 		return nil
 	}
 	return err
 }
 
-// getWorkflow reads a Workflow from the cache, or from the API server when the
-// cache still holds the version this controller last replaced with a status
-// write: deciding from it would only redo work and meet a conflict.
+// getWorkflow reads a Workflow from the cache, or, when the cache still holds
+// the version this controller's last status write replaced, takes the Workflow
+// that write returned: deciding from the older one would only redo work and
+// meet a conflict.
 func (r *Reconciler) getWorkflow(ctx context.Context, key types.NamespacedName) (*kubeciv1.Workflow, error) {
 	wf := &kubeciv1.Workflow{}
 	if err := r.Get(ctx, key, wf); err != nil {
 		return nil, err
 	}
-	if !r.written.isStale(key, wf.ResourceVersion) {
-		return wf, nil
+	if newer := r.written.newer(key, wf.ResourceVersion); newer != nil {
+		return newer, nil
 	}
-	wf = &kubeciv1.Workflow{}
-	return wf, r.APIReader.Get(ctx, key, wf)
+	return wf, nil
 }
 
 // waitingForKinds maps a CRD change to the Workflows waiting for a kind to be

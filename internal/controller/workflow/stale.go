@@ -4,42 +4,55 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
 // staleReads remembers, per Workflow, the resourceVersion this controller's
-// last status write replaced. A cached Workflow still at that version is older
-// than what the API server holds. Only equality of resourceVersions is used,
-// as the API allows.
+// last status write replaced, and the Workflow the API server returned for the
+// write. A cached Workflow still at the replaced version is older than that
+// one. Only equality of resourceVersions is used, as the API allows.
 type staleReads struct {
-	mu       sync.Mutex
-	replaced map[types.NamespacedName]string
+	mu      sync.Mutex
+	written map[types.NamespacedName]write
+}
+
+type write struct {
+	replaced string
+	result   *kubeciv1.Workflow
 }
 
 func newStaleReads() *staleReads {
-	return &staleReads{replaced: map[types.NamespacedName]string{}}
+	return &staleReads{written: map[types.NamespacedName]write{}}
 }
 
-// wrote records that a status write replaced resourceVersion rv of key.
-func (s *staleReads) wrote(key types.NamespacedName, rv string) {
+// wrote records that a status write replaced resourceVersion rv of key and
+// returned result.
+func (s *staleReads) wrote(key types.NamespacedName, rv string, result *kubeciv1.Workflow) {
 	s.mu.Lock()
-	s.replaced[key] = rv
+	s.written[key] = write{replaced: rv, result: result.DeepCopy()}
 	s.mu.Unlock()
 }
 
-// isStale reports whether rv is a version of key that a write replaced; once the
-// cache shows another version, key is forgotten.
-func (s *staleReads) isStale(key types.NamespacedName, rv string) bool {
+// newer returns the Workflow a write returned when cached, at resourceVersion
+// rv, is the version that write replaced; nil when the cache is current. Once
+// the cache shows another version, key is forgotten.
+func (s *staleReads) newer(key types.NamespacedName, rv string) *kubeciv1.Workflow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	replaced, ok := s.replaced[key]
-	if ok && replaced != rv {
-		delete(s.replaced, key)
+	w, ok := s.written[key]
+	switch {
+	case !ok:
+		return nil
+	case w.replaced != rv:
+		delete(s.written, key)
+		return nil
 	}
-	return ok && replaced == rv
+	return w.result.DeepCopy()
 }
 
 func (s *staleReads) forget(key types.NamespacedName) {
 	s.mu.Lock()
-	delete(s.replaced, key)
+	delete(s.written, key)
 	s.mu.Unlock()
 }
