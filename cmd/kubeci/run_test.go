@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kubeci/kubeci/internal/local/proctest"
 )
 
 // These tests build the real kubeci binary and run `kubeci run` as a user
@@ -90,26 +90,6 @@ func assertGone(t *testing.T, path string) {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("%s is still there after the run (%v)", path, err)
 	}
-}
-
-// processesWith lists the processes of this machine whose command line holds s.
-func processesWith(t *testing.T, s string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || e.Name() == "self" || e.Name() == "thread-self" {
-			continue
-		}
-		if line := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})); strings.Contains(line, s) {
-			found = append(found, e.Name()+": "+line)
-		}
-	}
-	return found
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -271,8 +251,7 @@ spec:
 // testSignal sends sig to kubeci while a step sleeps, and checks that the step
 // is gone, the workspace removed and the exit code 128+sig.
 func testSignal(t *testing.T, bin string, sig syscall.Signal) {
-	n, _ := rand.Int(rand.Reader, big.NewInt(1e12))
-	sleep := fmt.Sprintf("sleep 3000.%012d", n)
+	sleep := proctest.LongSleep(t)
 	dir := t.TempDir()
 	file := writeFile(t, dir, "long.yaml", fmt.Sprintf(`apiVersion: kube.ci/v1alpha1
 kind: Workflow
@@ -314,7 +293,7 @@ spec:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if left := processesWith(t, sleep); len(left) == 0 {
+	if left := proctest.ProcessesWith(t, sleep); len(left) == 0 {
 		t.Fatalf("the test cannot find the step's process %q", sleep)
 	}
 	if err := cmd.Process.Signal(sig); err != nil {
@@ -334,7 +313,7 @@ spec:
 	if !regexp.MustCompile(`(?m)^long +0 +Interrupted `).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^after +0 +Skipped `).MatchString(r.stdout) {
 		t.Errorf("the summary does not show long interrupted and after skipped: %s", r)
 	}
-	if left := processesWith(t, sleep); len(left) > 0 {
+	if left := proctest.ProcessesWith(t, sleep); len(left) > 0 {
 		t.Errorf("the step is still running: %v", left)
 	}
 	assertGone(t, ws)

@@ -5,11 +5,8 @@ package local
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +14,10 @@ import (
 	"time"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/local/proctest"
 )
 
-// outcomeOf runs wf with the host runtime and returns its result and output.
+// hostRun is the result and output of a run with the host runtime.
 type hostRun struct {
 	res         *Result
 	out, errOut string
@@ -50,37 +48,6 @@ func shWorkflow(name string, scripts map[string]string, deps map[string][]string
 		})
 	}
 	return wf
-}
-
-// longSleep returns a sleep command of about an hour whose command line is
-// unique to the test (its fraction of a second is random), to find its process
-// by.
-func longSleep(t *testing.T) string {
-	n, err := rand.Int(rand.Reader, big.NewInt(1e12))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("sleep 3000.%012d", n)
-}
-
-// processesWith lists the processes of this machine whose command line holds s.
-func processesWith(t *testing.T, s string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || e.Name() == "self" || e.Name() == "thread-self" {
-			continue
-		}
-		if line := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})); strings.Contains(line, s) {
-			found = append(found, e.Name()+": "+line)
-		}
-	}
-	return found
 }
 
 func stepResult(t *testing.T, res *Result, name string) StepResult {
@@ -218,7 +185,7 @@ func TestHostCommandNotFound(t *testing.T) {
 // goes with it. Without that, the background sleep would hold the step's
 // output open and the run would last until the context's deadline.
 func TestHostStepLeavesNoProcess(t *testing.T) {
-	tok := longSleep(t)
+	tok := proctest.LongSleep(t)
 	wf := shWorkflow("leftover", map[string]string{"bg": tok + " & echo started"}, nil, "bg")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -226,13 +193,13 @@ func TestHostStepLeavesNoProcess(t *testing.T) {
 	if s := stepResult(t, r.res, "bg"); s.Outcome != Succeeded {
 		t.Fatalf("step %s (%s), want Succeeded\n%s%s", s.Outcome, s.Message, r.out, r.errOut)
 	}
-	if left := processesWith(t, tok); len(left) > 0 {
+	if left := proctest.ProcessesWith(t, tok); len(left) > 0 {
 		t.Errorf("processes the step started are still running: %v", left)
 	}
 }
 
 func TestHostStepTimeout(t *testing.T) {
-	tok := longSleep(t)
+	tok := proctest.LongSleep(t)
 	wf := shWorkflow("slow", map[string]string{
 		"slow":  "exec " + tok,
 		"after": "echo never",
@@ -251,21 +218,21 @@ func TestHostStepTimeout(t *testing.T) {
 	if r.res.Outcome != Failed {
 		t.Errorf("run %s, want Failed", r.res.Outcome)
 	}
-	if left := processesWith(t, tok); len(left) > 0 {
+	if left := proctest.ProcessesWith(t, tok); len(left) > 0 {
 		t.Errorf("the timed out step is still running: %v", left)
 	}
 }
 
 // A step that ignores SIGTERM is killed after the grace period.
 func TestHostStepIgnoringSIGTERMIsKilled(t *testing.T) {
-	tok := longSleep(t)
+	tok := proctest.LongSleep(t)
 	wf := shWorkflow("stubborn", map[string]string{"stubborn": "trap '' TERM; exec " + tok}, nil, "stubborn")
 	r := runOnHost(t, context.Background(), wf, Config{StepTimeout: 200 * time.Millisecond})
 	s := stepResult(t, r.res, "stubborn")
 	if s.Outcome != TimedOut || exitCodeOf(s) != 128+9 {
 		t.Errorf("step %s with exit code %d, want TimedOut, killed (137)", s.Outcome, exitCodeOf(s))
 	}
-	if left := processesWith(t, tok); len(left) > 0 {
+	if left := proctest.ProcessesWith(t, tok); len(left) > 0 {
 		t.Errorf("the step is still running: %v", left)
 	}
 }
@@ -273,7 +240,7 @@ func TestHostStepIgnoringSIGTERMIsKilled(t *testing.T) {
 // Cancelling the run's context (what SIGINT does) stops the running step and
 // skips the rest.
 func TestHostInterrupt(t *testing.T) {
-	tok := longSleep(t)
+	tok := proctest.LongSleep(t)
 	ws := t.TempDir()
 	wf := shWorkflow("interrupted", map[string]string{
 		"long":  "touch /kubeci/started; exec " + tok,
@@ -303,7 +270,7 @@ func TestHostInterrupt(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ws, "after")); err == nil {
 		t.Error("after ran")
 	}
-	if left := processesWith(t, tok); len(left) > 0 {
+	if left := proctest.ProcessesWith(t, tok); len(left) > 0 {
 		t.Errorf("the interrupted step is still running: %v", left)
 	}
 }
