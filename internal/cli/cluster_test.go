@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // waitTimeout bounds every wait of these tests; a slow machine only makes
 // them slower.
-const waitTimeout = 60 * time.Second
+const waitTimeout = testenv.WaitTimeout
 
 // sampleWorkflow is the design doc's example Workflow.
 const sampleWorkflow = "../../config/samples/kube.ci_v1alpha1_workflow.yaml"
@@ -144,7 +144,7 @@ func (r *running) stop() int {
 // at once if the command ends first.
 func (r *running) waitLines(n int) {
 	r.t.Helper()
-	eventually(r.t, "output lines", func() error {
+	testenv.Eventually(r.t, "output lines", func() error {
 		if got := strings.Count(r.out.String(), "\n"); got >= n {
 			return nil
 		}
@@ -177,22 +177,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// eventually polls cond until it returns nil or the wait times out.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // setClock fixes the time ages and durations are measured against, for the

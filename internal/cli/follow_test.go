@@ -15,6 +15,7 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/manifest"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/testenv"
 )
 
 // Unit tests of the log follower: the order, prefixes and following logic,
@@ -223,7 +224,7 @@ func (s *syncBuilder) String() string {
 // waitFor waits until the output ends with suffix.
 func waitFor(t *testing.T, out *syncBuilder, suffix string) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("output ending in %q", suffix), func() error {
+	testenv.Eventually(t, fmt.Sprintf("output ending in %q", suffix), func() error {
 		if !strings.HasSuffix(out.String(), suffix) {
 			return errors.New("output so far:\n" + out.String())
 		}

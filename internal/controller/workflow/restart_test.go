@@ -96,7 +96,7 @@ func TestCrashBetweenCreateAndStatusStartsNoDuplicate(t *testing.T) {
 	create(t, env, wp)
 
 	startOperator(t, env, ns)
-	eventually(t, "the change to be recorded", func() error {
+	testenv.Eventually(t, "the change to be recorded", func() error {
 		got := waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
 		if _, ok := got.Status.LastObservedResourceGeneration[string(cm.UID)]; !ok {
 			return errNotYet

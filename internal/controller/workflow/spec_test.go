@@ -156,7 +156,7 @@ func TestRunRequests(t *testing.T) {
 		})
 	}
 	handled := func(id string) {
-		eventually(t, "request "+id+" to be handled", func() error {
+		testenv.Eventually(t, "request "+id+" to be handled", func() error {
 			got := &kubeciv1.Workflow{}
 			if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(wf), got); err != nil {
 				return err

@@ -29,9 +29,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// waitTimeout bounds every wait; a slow machine only makes tests slower.
-const waitTimeout = 60 * time.Second
-
 // operator is a running manager with the Workflow controller, watching one
 // namespace's Workflows.
 type operator struct {
@@ -177,28 +174,12 @@ func nextSecond() {
 	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
 }
 
-// eventually polls cond until it returns nil or the wait times out.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // waitWorkplans waits until workflow wf has exactly n Workplans and returns
 // them. It fails at once when there are more.
 func waitWorkplans(t *testing.T, env *testenv.Env, ns, wf string, n int) []kubeciv1.Workplan {
 	t.Helper()
 	var got []kubeciv1.Workplan
-	eventually(t, fmt.Sprintf("%d workplans of %s", n, wf), func() error {
+	testenv.Eventually(t, fmt.Sprintf("%d workplans of %s", n, wf), func() error {
 		got = workplans(t, env, ns, wf)
 		if len(got) > n {
 			t.Fatalf("want %d workplans of %s, got %d: %v", n, wf, len(got), describe(got))
@@ -224,7 +205,7 @@ func describe(wps []kubeciv1.Workplan) []string {
 func waitReady(t *testing.T, env *testenv.Env, wf *kubeciv1.Workflow, status metav1.ConditionStatus, reason string) *kubeciv1.Workflow {
 	t.Helper()
 	got := &kubeciv1.Workflow{}
-	eventually(t, fmt.Sprintf("workflow %s Ready=%s/%s", wf.Name, status, reason), func() error {
+	testenv.Eventually(t, fmt.Sprintf("workflow %s Ready=%s/%s", wf.Name, status, reason), func() error {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(wf), got); err != nil {
 			return err
 		}
@@ -251,7 +232,7 @@ func decisions(result string) float64 {
 // waitCount waits until get() reaches at least want.
 func waitCount(t *testing.T, what string, get func() float64, want float64) {
 	t.Helper()
-	eventually(t, what, func() error {
+	testenv.Eventually(t, what, func() error {
 		if got := get(); got < want {
 			return fmt.Errorf("at %v, want %v", got, want)
 		}

@@ -67,7 +67,7 @@ func TestDesignDocWorkflowFiresOncePerChange(t *testing.T) {
 	if d := got[2].Spec.Trigger; d.Event != kubeciv1.EventDeleted || d.Name != "my-config" || d.UID != cm.UID {
 		t.Errorf("want a Deleted run for my-config, got %+v", d)
 	}
-	eventually(t, "the deleted object's entry to be pruned", func() error {
+	testenv.Eventually(t, "the deleted object's entry to be pruned", func() error {
 		final := waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
 		if n := len(final.Status.LastObservedResourceGeneration); n != 0 {
 			return fmt.Errorf("%d entries left: %v", n, final.Status.LastObservedResourceGeneration)
