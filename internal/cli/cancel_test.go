@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 func TestCancel(t *testing.T) {
@@ -17,7 +18,7 @@ func TestCancel(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit code %d: %s", code, errOut)
 	}
-	golden(t, "cancel.golden", out)
+	golden.Check(t, "cancel.golden", []byte(out))
 	for i, want := range []bool{false, false, true, true} {
 		got := &kubeciv1.Workplan{}
 		if err := k.env.Client.Get(context.Background(), client.ObjectKeyFromObject(wps[i]), got); err != nil {

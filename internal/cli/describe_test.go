@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 // eventsFixture records events about the failed run build-run-2 and its first
@@ -56,7 +57,7 @@ func TestDescribeWorkplan(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit code %d: %s", code, errOut)
 			}
-			golden(t, c.golden, k.mask(out))
+			golden.Check(t, c.golden, []byte(k.mask(out)))
 		})
 	}
 	_, errOut, code := k.run("describe", "wp", "nope")
@@ -97,7 +98,7 @@ func TestDescribeWorkflow(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit code %d: %s", code, errOut)
 			}
-			golden(t, c.golden, k.mask(out))
+			golden.Check(t, c.golden, []byte(k.mask(out)))
 		})
 	}
 }

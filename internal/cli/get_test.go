@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 var manual = kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}
@@ -129,7 +130,7 @@ func TestGetWorkplans(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit code %d: %s", code, errOut)
 			}
-			golden(t, c.golden, k.mask(out))
+			golden.Check(t, c.golden, []byte(k.mask(out)))
 		})
 	}
 }
@@ -157,7 +158,7 @@ func TestGetWorkflows(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit code %d: %s", code, errOut)
 			}
-			golden(t, c.golden, k.mask(out))
+			golden.Check(t, c.golden, []byte(k.mask(out)))
 		})
 	}
 }
@@ -233,7 +234,7 @@ func TestGetWatchWorkplans(t *testing.T) {
 	if code := r.stop(); code != 0 {
 		t.Fatalf("exit code %d: %s", code, r.errOut)
 	}
-	golden(t, "get-workplans-watch.golden", k.mask(r.out.String()))
+	golden.Check(t, "get-workplans-watch.golden", []byte(k.mask(r.out.String())))
 }
 
 func TestGetWatchWorkflows(t *testing.T) {
@@ -252,5 +253,5 @@ func TestGetWatchWorkflows(t *testing.T) {
 	if code := r.stop(); code != 0 {
 		t.Fatalf("exit code %d: %s", code, r.errOut)
 	}
-	golden(t, "get-workflows-watch.golden", k.mask(r.out.String()))
+	golden.Check(t, "get-workflows-watch.golden", []byte(k.mask(r.out.String())))
 }

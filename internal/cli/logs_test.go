@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 // TestLogsWithoutPods runs kubeci logs through the real API server. There is
@@ -32,5 +34,5 @@ func TestLogsWithoutPods(t *testing.T) {
 		}
 		fmt.Fprintf(&transcript, "$ kubeci %s\n%s%s[exit %d]\n\n", strings.Join(c.args, " "), out, errOut, code)
 	}
-	golden(t, "logs-without-pods.golden", k.mask(transcript.String()))
+	golden.Check(t, "logs-without-pods.golden", []byte(k.mask(transcript.String())))
 }

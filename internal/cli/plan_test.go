@@ -1,6 +1,10 @@
 package cli
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kubeci/kubeci/internal/golden"
+)
 
 func TestPlan(t *testing.T) {
 	for _, format := range []string{"yaml", "json"} {
@@ -9,7 +13,7 @@ func TestPlan(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit code %d: %s", code, errOut)
 			}
-			golden(t, "plan-doc-example."+format+".golden", out)
+			golden.Check(t, "plan-doc-example."+format+".golden", []byte(out))
 		})
 	}
 	out, _, code := runCLI(t, "", "plan", "-f", "testdata/workflows/cycle.yaml")

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 // readmeRole is the Role the README documents as enough for every command.
@@ -94,5 +95,5 @@ func TestTriggerForbidden(t *testing.T) {
 	if code != 1 || out != "" {
 		t.Errorf("exit code %d, output %q; want 1 and nothing", code, out)
 	}
-	golden(t, "trigger-forbidden.golden", k.maskRun(errOut))
+	golden.Check(t, "trigger-forbidden.golden", []byte(k.maskRun(errOut)))
 }

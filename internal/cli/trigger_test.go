@@ -16,6 +16,7 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/controller/workflow"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 // startOperator runs the real Workflow controller for the test's namespace
@@ -78,7 +79,7 @@ func TestTrigger(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit code %d: %s", code, errOut)
 	}
-	golden(t, "trigger.golden", k.maskRun(out))
+	golden.Check(t, "trigger.golden", []byte(k.maskRun(out)))
 	wp := k.runOf(out)
 	wf := &kubeciv1.Workflow{}
 	if err := k.env.Client.Get(context.Background(), client.ObjectKey{Namespace: k.ns, Name: "build"}, wf); err != nil {
@@ -127,7 +128,7 @@ func TestTriggerWait(t *testing.T) {
 			if code := r.wait(); code != c.code {
 				t.Errorf("exit code %d, want %d: %s", code, c.code, r.errOut)
 			}
-			golden(t, c.golden, k.maskRun(r.out.String()))
+			golden.Check(t, c.golden, []byte(k.maskRun(r.out.String())))
 		})
 	}
 }
@@ -143,7 +144,7 @@ func TestTriggerRejected(t *testing.T) {
 	if code != 1 || out != "" {
 		t.Errorf("exit code %d, output %q; want 1 and nothing", code, out)
 	}
-	golden(t, "trigger-rejected.golden", k.maskRun(errOut))
+	golden.Check(t, "trigger-rejected.golden", []byte(k.maskRun(errOut)))
 	var runs kubeciv1.WorkplanList
 	if err := k.env.Client.List(context.Background(), &runs, client.InNamespace(k.ns)); err != nil || len(runs.Items) != 0 {
 		t.Errorf("a rejected request must not start a run: %v, %d runs", err, len(runs.Items))
@@ -157,14 +158,14 @@ func TestTriggerNoOperator(t *testing.T) {
 	if code != 2 || out != "" {
 		t.Errorf("exit code %d, output %q; want 2 and nothing", code, out)
 	}
-	golden(t, "trigger-no-operator.golden", k.maskRun(errOut))
+	golden.Check(t, "trigger-no-operator.golden", []byte(k.maskRun(errOut)))
 
 	// A second trigger finds the first request unanswered.
 	_, errOut, code = k.run("trigger", "build", "--timeout", "1s")
 	if code != 2 {
 		t.Errorf("exit code %d, want 2", code)
 	}
-	golden(t, "trigger-no-operator-pending.golden", k.maskRun(errOut))
+	golden.Check(t, "trigger-no-operator-pending.golden", []byte(k.maskRun(errOut)))
 
 	_, errOut, code = k.run("trigger", "nope")
 	if want := "Error: workflow \"nope\" not found in namespace \"test-xxxxx\" (kubeci get workflows -n test-xxxxx lists them)\n"; code != 1 || k.mask(errOut) != want {

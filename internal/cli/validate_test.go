@@ -3,6 +3,8 @@ package cli
 import (
 	"os"
 	"testing"
+
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 const docExample = "../../config/samples/kube.ci_v1alpha1_workflow.yaml"
@@ -31,7 +33,7 @@ func TestValidate(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d (stderr: %s)", code, tc.code, errOut)
 			}
-			golden(t, tc.golden, out+errOut)
+			golden.Check(t, tc.golden, []byte(out+errOut))
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 // TestWait runs kubeci wait on runs in each state and compares the
@@ -31,7 +32,7 @@ func TestWait(t *testing.T) {
 		}
 		fmt.Fprintf(&transcript, "$ kubeci %s\n%s%s[exit %d]\n\n", strings.Join(c.args, " "), out, errOut, code)
 	}
-	golden(t, "wait.golden", k.mask(transcript.String()))
+	golden.Check(t, "wait.golden", []byte(k.mask(transcript.String())))
 }
 
 // wait watches: it returns when the run ends, not before.

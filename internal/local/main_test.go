@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"flag"
 	"os"
 	"testing"
 	"time"
@@ -11,8 +10,6 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // TestMain lets the test binary serve as the host runtime's step process: the
 // host runtime re-executes it with HostStepCommand, as kubeci re-executes

@@ -3,8 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/kubeci/kubeci/internal/golden"
 )
 
 func TestLineWriter(t *testing.T) {
@@ -57,25 +57,6 @@ func TestColour(t *testing.T) {
 // workspacePath matches a temporary workspace's path, which differs run to run.
 var workspacePath = regexp.MustCompile(`/\S*/kubeci-run-\d+/workspace`)
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/local -run %s -update to write it)", err, t.Name())
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); if the change is right, rerun with -update:\n%s", path, diff)
-	}
-}
-
 // goldenRun runs an example with the host runtime and a clock that stands
 // still, so that every duration is 0s, and returns its output and result.
 func goldenRun(t *testing.T, example string) (out, errOut string, res *Result) {
@@ -104,7 +85,7 @@ func TestGoldenFailingText(t *testing.T) {
 	if err := WriteSummary(&summary, res); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "failing.txt", "--- standard output\n"+out+"\n"+summary.String()+"--- standard error\n"+errOut)
+	golden.Check(t, "failing.txt", []byte("--- standard output\n"+out+"\n"+summary.String()+"--- standard error\n"+errOut))
 }
 
 // The design doc's example runs parallel steps, whose lines interleave as they
@@ -118,6 +99,6 @@ func TestGoldenDesignDocSummaryAndJSON(t *testing.T) {
 	if err := WriteJSON(&js, res); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "design-doc.summary.txt", summary.String())
-	golden(t, "design-doc.json", workspacePath.ReplaceAllString(js.String(), "WORKSPACE"))
+	golden.Check(t, "design-doc.summary.txt", []byte(summary.String()))
+	golden.Check(t, "design-doc.json", []byte(workspacePath.ReplaceAllString(js.String(), "WORKSPACE")))
 }

@@ -1,44 +1,15 @@
 package workplan
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares obj, as YAML, with testdata/name, or rewrites the file
-// with -update.
-func golden(t *testing.T, name string, obj any) {
-	t.Helper()
-	got, err := yaml.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./internal/controller/workplan -run %s -update` to create it)", err, t.Name())
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-golden +got); if the change is intended, run with -update:\n%s", file, diff)
-	}
-}
 
 // The pods of the design doc's Workplan: task 0 free for the scheduler to
 // place, task 1 pinned to the node task 0 ran on, and the cleanup pods.
@@ -48,13 +19,13 @@ func TestPodsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "doc-example.task-0.golden.yaml", pod0)
+	golden.CheckYAML(t, "doc-example.task-0.golden.yaml", pod0)
 	pod1, err := taskPod(wp, 1, "/kubeci", "node-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "doc-example.task-1.golden.yaml", pod1)
-	golden(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", "busybox:1.36"))
+	golden.CheckYAML(t, "doc-example.task-1.golden.yaml", pod1)
+	golden.CheckYAML(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", "busybox:1.36"))
 }
 
 func TestTaskPodShapes(t *testing.T) {
