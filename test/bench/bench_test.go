@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
 func TestSummarize(t *testing.T) {
@@ -217,4 +219,42 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+func TestTallyRuns(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := t0.Add(time.Minute)
+	runs := []run{
+		{Seen: t0, Finished: t0.Add(1 * time.Second), Phase: kubeciv1.WorkplanCompleted},
+		{Seen: t0, Finished: t0.Add(3 * time.Second), Phase: kubeciv1.WorkplanCompleted},
+		{Seen: t0, Finished: t0.Add(5 * time.Second), Phase: kubeciv1.WorkplanCompleted},
+		{Seen: t0, Finished: t0.Add(2 * time.Second), Phase: kubeciv1.WorkplanFailed},
+		{Seen: t0, Finished: end.Add(time.Second), Phase: kubeciv1.WorkplanCompleted}, // after the window
+		{Seen: t0}, // still running
+	}
+	res, completed := tallyRuns(runs, end, 30*time.Second)
+	if completed != 3 || res.failed != 1 || res.perMinute != 6 || res.runSeconds != 3 {
+		t.Errorf("want 3 completed, 1 failed, 6/min, median 3s; got %d, %+v", completed, res)
+	}
+}
+
+func TestConfigMapPool(t *testing.T) {
+	p := newConfigMapPool(4, 2)
+	a, b := p.take(), p.take()
+	if a != cmName(0) || b != cmName(1) {
+		t.Fatalf("want %s and %s first, got %q and %q", cmName(0), cmName(1), a, b)
+	}
+	if c := p.take(); c != "" {
+		t.Fatalf("the limit is 2 busy, but take gave %q", c)
+	}
+	p.release(a)
+	if c := p.take(); c != cmName(2) {
+		t.Errorf("want round robin to go on with %s, got %q", cmName(2), c)
+	}
+	p.release(b)
+	p.release(cmName(2))
+	if !p.idle() {
+		t.Error("every ConfigMap was released but the pool is not idle")
+	}
+	p.waitFree(time.Now().Add(time.Minute)) // a release is waiting: returns at once
 }

@@ -69,53 +69,21 @@ func requestsPer(before, after map[string]float64, n float64) map[string]request
 }
 
 // runThroughput keeps inFlight Workplans of the design doc's Workflow going
-// in namespace ns for window, started by updates of their trigger ConfigMaps,
-// and counts those completed.
+// for window, and measures how many complete and what they cost.
 func (b *bench) runThroughput(ctx context.Context, ns string, window time.Duration, inFlight int, profile string) (throughputRun, error) {
 	c := b.cluster.client
 	setup := time.Now()
-	if err := b.cluster.namespace(ctx, ns); err != nil {
-		return throughputRun{}, err
-	}
 	// Twice as many ConfigMaps as runs in flight: each has at most one
 	// update waiting for its run, so no two changes are decided together.
-	pool := 2 * inFlight
-	labels := map[string]string{"bench": "throughput"}
-	if err := createAll(ctx, c, configMaps(ns, pool, func(int) map[string]string { return labels })); err != nil {
-		return throughputRun{}, err
-	}
-	nextSecond()
-	wf := selectorWorkflow(b.designDoc, ns, "design-doc", "", labels)
-	if err := c.Create(ctx, wf); err != nil {
-		return throughputRun{}, err
-	}
-	if err := waitWatching(ctx, c, ns, pool, time.Minute); err != nil {
-		return throughputRun{}, err
-	}
+	pool := newConfigMapPool(2*inFlight, inFlight)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	runs, err := watchRuns(watchCtx, c, ns)
+	runs, err := b.setUpThroughput(ctx, watchCtx, ns, pool.size)
 	if err != nil {
 		return throughputRun{}, err
 	}
+	runs.onFinish(func(r *run) { pool.release(r.Trigger) })
 	b.logf("throughput %s: set up in %.1fs", ns, time.Since(setup).Seconds())
-
-	// A ConfigMap is busy from its update until its run finishes.
-	var (
-		mu       sync.Mutex
-		busy     = map[string]bool{}
-		started  int
-		finished = make(chan struct{}, pool)
-	)
-	runs.onFinish(func(r *run) {
-		mu.Lock()
-		delete(busy, r.Trigger)
-		mu.Unlock()
-		select {
-		case finished <- struct{}{}:
-		default:
-		}
-	})
 
 	req0, err := b.cluster.requests(ctx)
 	if err != nil {
@@ -126,8 +94,7 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 		return throughputRun{}, err
 	}
 	writes0 := b.sim.writes.Load()
-	start := time.Now()
-	end := start.Add(window)
+	end := time.Now().Add(window)
 	if profile != "" {
 		go func() {
 			if err := b.operator.profile(ctx, fmt.Sprintf("profile?seconds=%d", min(int(window.Seconds()), b.opts.profileSeconds)), profile); err != nil {
@@ -135,30 +102,16 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 			}
 		}()
 	}
-	next := 0
-	for time.Now().Before(end) {
-		mu.Lock()
-		n := len(busy)
-		var name string
-		for i := range pool {
-			if cand := cmName((next + i) % pool); n < inFlight && !busy[cand] {
-				name, next = cand, (next+i+1)%pool
-				busy[name] = true
-				break
-			}
-		}
-		mu.Unlock()
+	for started := 1; time.Now().Before(end); {
+		name := pool.take()
 		if name == "" {
-			select {
-			case <-finished:
-			case <-time.After(time.Until(end)):
-			}
+			pool.waitFree(end)
 			continue
 		}
-		started++
 		if _, err := touch(ctx, c, ns, name, started); err != nil {
 			return throughputRun{}, err
 		}
+		started++
 	}
 	cpu, err := meter.stop()
 	if err != nil {
@@ -170,10 +123,52 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 		return throughputRun{}, err
 	}
 
-	var res throughputRun
+	res, completed := tallyRuns(runs.snapshot(), end, window)
+	res.cpu = cpu
+	if completed > 0 {
+		res.simWrites = float64(writes) / float64(completed)
+		res.requests = requestsPer(req0, req1, float64(completed))
+	}
+	// The runs in flight finish (and the operator prunes them, keeping the
+	// Workflow's history) before the next run starts.
+	tail := time.Now()
+	err = poll(ctx, 100*time.Millisecond, time.Minute, "the runs in flight to finish", func() (bool, error) {
+		return pool.idle(), nil
+	})
+	b.logf("throughput %s: the runs in flight finished in %.1fs", ns, time.Since(tail).Seconds())
+	if err == nil {
+		err = c.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns))
+	}
+	return res, err
+}
+
+// setUpThroughput creates namespace ns with n labelled ConfigMaps and the
+// design doc's Workflow selecting them, waits until the operator watches
+// them, and follows the Workflow's runs until watchCtx ends.
+func (b *bench) setUpThroughput(ctx, watchCtx context.Context, ns string, n int) (*runWatch, error) {
+	c := b.cluster.client
+	if err := b.cluster.namespace(ctx, ns); err != nil {
+		return nil, err
+	}
+	labels := map[string]string{"bench": "throughput"}
+	if err := createAll(ctx, c, configMaps(ns, n, func(int) map[string]string { return labels })); err != nil {
+		return nil, err
+	}
+	nextSecond()
+	if err := c.Create(ctx, selectorWorkflow(b.designDoc, ns, "design-doc", "", labels)); err != nil {
+		return nil, err
+	}
+	if err := waitWatching(ctx, c, ns, n, time.Minute); err != nil {
+		return nil, err
+	}
+	return watchRuns(watchCtx, c, ns)
+}
+
+// tallyRuns counts the runs that ended by end: completed and failed ones,
+// completions per minute of window and the median run time.
+func tallyRuns(runs []run, end time.Time, window time.Duration) (res throughputRun, completed int) {
 	var durations []float64
-	completed := 0
-	for _, r := range runs.snapshot() {
+	for _, r := range runs {
 		if r.Finished.IsZero() || r.Finished.After(end) {
 			continue
 		}
@@ -187,24 +182,67 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 	}
 	res.perMinute = float64(completed) / window.Minutes()
 	res.runSeconds = percentile(durations, 50)
-	res.cpu = cpu
-	if completed > 0 {
-		res.simWrites = float64(writes) / float64(completed)
-		res.requests = requestsPer(req0, req1, float64(completed))
+	return res, completed
+}
+
+// configMapPool hands out the throughput ConfigMaps round robin, each to one
+// run at a time: a ConfigMap is busy from its update until its run finishes,
+// and at most limit are busy at once.
+type configMapPool struct {
+	size, limit int
+
+	mu       sync.Mutex
+	busy     map[string]bool
+	next     int
+	finished chan struct{}
+}
+
+func newConfigMapPool(size, limit int) *configMapPool {
+	return &configMapPool{size: size, limit: limit, busy: map[string]bool{}, finished: make(chan struct{}, size)}
+}
+
+// take marks the next free ConfigMap busy and returns its name, or "" when
+// limit are busy or none is free.
+func (p *configMapPool) take() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.busy) >= p.limit {
+		return ""
 	}
-	// The runs in flight finish (and the operator prunes them, keeping the
-	// Workflow's history) before the next run starts.
-	tail := time.Now()
-	err = poll(ctx, 100*time.Millisecond, time.Minute, "the runs in flight to finish", func() (bool, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(busy) == 0, nil
-	})
-	b.logf("throughput %s: the runs in flight finished in %.1fs", ns, time.Since(tail).Seconds())
-	if err == nil {
-		err = c.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns))
+	for i := range p.size {
+		if name := cmName((p.next + i) % p.size); !p.busy[name] {
+			p.next = (p.next + i + 1) % p.size
+			p.busy[name] = true
+			return name
+		}
 	}
-	return res, err
+	return ""
+}
+
+// release frees the ConfigMap whose run finished.
+func (p *configMapPool) release(name string) {
+	p.mu.Lock()
+	delete(p.busy, name)
+	p.mu.Unlock()
+	select {
+	case p.finished <- struct{}{}:
+	default:
+	}
+}
+
+// waitFree waits until a run finishes or until end.
+func (p *configMapPool) waitFree(end time.Time) {
+	select {
+	case <-p.finished:
+	case <-time.After(time.Until(end)):
+	}
+}
+
+// idle reports whether no ConfigMap is busy.
+func (p *configMapPool) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.busy) == 0
 }
 
 // throughputGroup runs the throughput benchmark reps times.
