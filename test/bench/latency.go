@@ -75,34 +75,18 @@ type update struct {
 // rate for d and waits for the Workplans.
 func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns string, d time.Duration) (latencyRun, error) {
 	c := b.cluster.client
-	if err := b.cluster.namespace(ctx, ns); err != nil {
-		return latencyRun{}, err
-	}
-	labels := map[string]string{"bench": "latency"}
-	if err := createAll(ctx, c, configMaps(ns, lc.ConfigMaps, func(int) map[string]string { return labels })); err != nil {
-		return latencyRun{}, err
-	}
-	nextSecond()
-	var wfs []*kubeciv1.Workflow
 	var names []string
 	for i := range lc.Workflows {
 		names = append(names, fmt.Sprintf("wf-%03d", i))
-		wfs = append(wfs, selectorWorkflow(b.designDoc, ns, names[i], "", labels))
 	}
-	if err := createAll(ctx, c, wfs); err != nil {
-		return latencyRun{}, err
-	}
-	if err := waitWatching(ctx, c, ns, lc.Workflows*lc.ConfigMaps, 2*time.Minute); err != nil {
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	runs, err := b.setUpWorkload(ctx, watchCtx, ns, "latency", lc.ConfigMaps, names)
+	if err != nil {
 		return latencyRun{}, err
 	}
 	raw, err := b.cluster.kube.Discovery().RESTClient().Get().
 		AbsPath("/apis", kubeciv1.GroupVersion.Group, kubeciv1.GroupVersion.Version, "namespaces", ns, "workflows", names[0]).DoRaw(ctx)
-	if err != nil {
-		return latencyRun{}, err
-	}
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	runs, err := watchRuns(watchCtx, c, ns)
 	if err != nil {
 		return latencyRun{}, err
 	}

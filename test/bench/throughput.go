@@ -78,7 +78,7 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 	pool := newConfigMapPool(2*inFlight, inFlight)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	runs, err := b.setUpThroughput(ctx, watchCtx, ns, pool.size)
+	runs, err := b.setUpWorkload(ctx, watchCtx, ns, "throughput", pool.size, []string{"design-doc"})
 	if err != nil {
 		return throughputRun{}, err
 	}
@@ -140,28 +140,6 @@ func (b *bench) runThroughput(ctx context.Context, ns string, window time.Durati
 		err = c.DeleteAllOf(ctx, &kubeciv1.Workflow{}, client.InNamespace(ns))
 	}
 	return res, err
-}
-
-// setUpThroughput creates namespace ns with n labelled ConfigMaps and the
-// design doc's Workflow selecting them, waits until the operator watches
-// them, and follows the Workflow's runs until watchCtx ends.
-func (b *bench) setUpThroughput(ctx, watchCtx context.Context, ns string, n int) (*runWatch, error) {
-	c := b.cluster.client
-	if err := b.cluster.namespace(ctx, ns); err != nil {
-		return nil, err
-	}
-	labels := map[string]string{"bench": "throughput"}
-	if err := createAll(ctx, c, configMaps(ns, n, func(int) map[string]string { return labels })); err != nil {
-		return nil, err
-	}
-	nextSecond()
-	if err := c.Create(ctx, selectorWorkflow(b.designDoc, ns, "design-doc", "", labels)); err != nil {
-		return nil, err
-	}
-	if err := waitWatching(ctx, c, ns, n, time.Minute); err != nil {
-		return nil, err
-	}
-	return watchRuns(watchCtx, c, ns)
 }
 
 // tallyRuns counts the runs that ended by end: completed and failed ones,

@@ -83,6 +83,33 @@ func forAll[T any](xs []T, do func(T) error) error {
 	return first
 }
 
+// setUpWorkload creates namespace ns with n ConfigMaps labelled
+// bench=label and one copy of the design doc's Workflow selecting them per
+// name in workflows, waits until the operator watches them all, and follows
+// the namespace's runs until watchCtx ends.
+func (b *bench) setUpWorkload(ctx, watchCtx context.Context, ns, label string, n int, workflows []string) (*runWatch, error) {
+	c := b.cluster.client
+	if err := b.cluster.namespace(ctx, ns); err != nil {
+		return nil, err
+	}
+	labels := map[string]string{"bench": label}
+	if err := createAll(ctx, c, configMaps(ns, n, func(int) map[string]string { return labels })); err != nil {
+		return nil, err
+	}
+	nextSecond()
+	var wfs []*kubeciv1.Workflow
+	for _, name := range workflows {
+		wfs = append(wfs, selectorWorkflow(b.designDoc, ns, name, "", labels))
+	}
+	if err := createAll(ctx, c, wfs); err != nil {
+		return nil, err
+	}
+	if err := waitWatching(ctx, c, ns, len(workflows)*n, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	return watchRuns(watchCtx, c, ns)
+}
+
 // configMaps returns n ConfigMaps named cm-00000... in ns; labels(i) labels
 // the i-th.
 func configMaps(ns string, n int, labels func(i int) map[string]string) []*corev1.ConfigMap {
