@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -29,4 +30,13 @@ func FormatErrors(errs field.ErrorList) string {
 func withDetail(e *field.Error, detail string) *field.Error {
 	e.Detail = detail
 	return e
+}
+
+// quoteBadValue puts the refused value of e, when it is a string, in front of
+// its detail: FormatError prints the detail only, and an error from an
+// apimachinery validator does not repeat the value there.
+func quoteBadValue(e *field.Error) {
+	if v := reflect.ValueOf(e.BadValue); v.Kind() == reflect.String {
+		e.Detail = fmt.Sprintf("%q: %s", v.String(), e.Detail)
+	}
 }

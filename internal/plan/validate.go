@@ -2,8 +2,10 @@ package plan
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -91,11 +93,14 @@ func validateTrigger(t *kubeciv1.Trigger, path *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(path.Child("namespace"), t.Namespace, msg))
 		}
 	}
-	if t.Selector != nil {
-		if _, err := metav1.LabelSelectorAsSelector(t.Selector); err != nil {
-			errs = append(errs, field.Invalid(path.Child("selector"), t.Selector, err.Error()))
-		}
+	// The validator walks matchLabels in map order: sort its errors so that
+	// the same selector always reads the same.
+	selErrs := metav1validation.ValidateLabelSelector(t.Selector, metav1validation.LabelSelectorValidationOptions{}, path.Child("selector"))
+	for _, e := range selErrs {
+		quoteBadValue(e)
 	}
+	slices.SortStableFunc(selErrs, func(a, b *field.Error) int { return strings.Compare(a.Error(), b.Error()) })
+	errs = append(errs, selErrs...)
 	if !t.OnAddOrUpdate && !t.OnDelete {
 		errs = append(errs, field.Required(path.Child("onAddOrUpdate"),
 			"the trigger fires on nothing: set onAddOrUpdate, onDelete or both"))

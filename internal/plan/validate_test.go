@@ -56,8 +56,15 @@ func TestValidate(t *testing.T) {
 			APIVersion: "v1", Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "x", Operator: "Sometimes"}}},
 		}), []string{
 			`spec.triggers[0].kind: a trigger needs a kind (for example "ConfigMap") or a resource (for example "configmaps")`,
-			`spec.triggers[0].selector: "Sometimes" is not a valid label selector operator`,
+			`spec.triggers[0].selector.matchExpressions[0].operator: "Sometimes": not a valid selector operator`,
 			"spec.triggers[0].onAddOrUpdate: the trigger fires on nothing: set onAddOrUpdate, onDelete or both",
+		}},
+		{"selector with a bad label key and value", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{
+			APIVersion: "v1", Kind: "ConfigMap", OnAddOrUpdate: true,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"bad key!": "ok", "app": "no spaces"}},
+		}), []string{
+			`spec.triggers[0].selector.matchLabels: "bad key!": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+			`spec.triggers[0].selector.matchLabels: "no spaces": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
 		}},
 		{"bad apiVersion", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{APIVersion: "a/b/c", Kind: "X", OnDelete: true}),
 			[]string{"spec.triggers[0].apiVersion: unexpected GroupVersion string: a/b/c"}},
