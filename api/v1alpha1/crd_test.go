@@ -3,16 +3,15 @@ package v1alpha1_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/testenv"
 )
 
@@ -20,16 +19,9 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 func sample(t *testing.T, env *testenv.Env, ns string) *kubeciv1.Workflow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(env.Root, "config", "samples", "kube.ci_v1alpha1_workflow.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		t.Fatal(err)
-	}
+	wf := samples.Workflow()
 	wf.Namespace = ns
-	return &wf
+	return wf
 }
 
 // The CRDs install, and the design doc's Workflow, exactly as the doc writes

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 )
 
 // step is a test shorthand: a valid step named name depending on deps.
@@ -63,15 +64,7 @@ func TestPlanShapes(t *testing.T) {
 // loadSample reads the design doc's example Workflow from config/samples.
 func loadSample(t testing.TB) *kubeciv1.Workflow {
 	t.Helper()
-	data, err := os.ReadFile("../../config/samples/kube.ci_v1alpha1_workflow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		t.Fatal(err)
-	}
-	return &wf
+	return samples.Workflow()
 }
 
 // The design doc's 5-step example must give exactly the two tasks of the doc's

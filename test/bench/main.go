@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 )
 
 type options struct {
@@ -166,9 +167,7 @@ func runBench(ctx context.Context, opts options) error {
 	if _, err := os.Stat(filepath.Join(b.root, "go.mod")); err != nil {
 		return fmt.Errorf("run the benchmarks from the repository's root folder (make bench): %w", err)
 	}
-	if b.designDoc, err = designDocWorkflow(b.root); err != nil {
-		return err
-	}
+	b.designDoc = samples.Workflow()
 	started := time.Now()
 	res := &Results{Date: started.UTC(), Commit: gitCommit(b.root), Machine: machine(),
 		Simulator: simulatorNote, Options: describeOptions(opts)}

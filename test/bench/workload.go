@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -14,25 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
-
-// designDocWorkflow reads the design doc's Workflow (config/samples): two
-// tasks, five steps. The benchmarks replace its trigger.
-func designDocWorkflow(root string) (*kubeciv1.Workflow, error) {
-	path := filepath.Join(root, "config", "samples", "kube.ci_v1alpha1_workflow.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return &wf, nil
-}
 
 // selectorWorkflow is the design doc's Workflow named name in ns, triggered
 // by every ConfigMap of cmNamespace (ns when empty) labelled labels.

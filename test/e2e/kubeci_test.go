@@ -21,9 +21,9 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/test/e2e/cluster"
 	"github.com/kubeci/kubeci/test/e2e/images"
 )
@@ -108,14 +108,7 @@ func workflowNamespace(t *testing.T, cl *cluster.Cluster, c client.Client, group
 // local busybox image.
 func docWorkflow(t *testing.T, ns string) *kubeciv1.Workflow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", "kube.ci_v1alpha1_workflow.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf := &kubeciv1.Workflow{}
-	if err := yaml.UnmarshalStrict(data, wf); err != nil {
-		t.Fatal(err)
-	}
+	wf := samples.Workflow()
 	wf.Namespace = ns
 	wf.Spec.Triggers[0].Namespace = ""
 	for i := range wf.Spec.Steps {

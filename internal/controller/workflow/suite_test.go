@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
@@ -21,9 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/testenv"
 )
 
@@ -80,17 +79,10 @@ func (op *operator) stopOperator() {
 // loadSample reads the design doc's Workflow into namespace ns.
 func loadSample(t *testing.T, env *testenv.Env, ns string) *kubeciv1.Workflow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(env.Root, "config", "samples", "kube.ci_v1alpha1_workflow.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		t.Fatal(err)
-	}
+	wf := samples.Workflow()
 	wf.Namespace = ns
 	wf.Spec.Triggers[0].Namespace = ""
-	return &wf
+	return wf
 }
 
 // grantWatch lets ns's default ServiceAccount list and watch resources of

@@ -1,16 +1,14 @@
 package workplan
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
 )
@@ -27,15 +25,7 @@ var testOptions = Options{}.withDefaults()
 // loadSampleWorkflow reads the design doc's example Workflow (config/samples).
 func loadSampleWorkflow(t testing.TB) *kubeciv1.Workflow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "config", "samples", "kube.ci_v1alpha1_workflow.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		t.Fatal(err)
-	}
-	return &wf
+	return samples.Workflow()
 }
 
 // docWorkplan is the design doc's Workplan as the Workflow controller makes

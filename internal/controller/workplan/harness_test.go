@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/controller/workplan"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
@@ -178,23 +179,16 @@ func (h *harness) createNode(name string) {
 // changed by mods.
 func (h *harness) createWorkflow(mods ...func(*kubeciv1.Workflow)) *kubeciv1.Workflow {
 	h.t.Helper()
-	data, err := os.ReadFile(filepath.Join(h.env.Root, "config", "samples", "kube.ci_v1alpha1_workflow.yaml"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var wf kubeciv1.Workflow
-	if err := yaml.UnmarshalStrict(data, &wf); err != nil {
-		h.t.Fatal(err)
-	}
+	wf := samples.Workflow()
 	wf.Namespace = h.ns
 	wf.Spec.Triggers = nil
 	for _, m := range mods {
-		m(&wf)
+		m(wf)
 	}
-	if err := h.c.Create(h.ctx(), &wf); err != nil {
+	if err := h.c.Create(h.ctx(), wf); err != nil {
 		h.t.Fatal(err)
 	}
-	return &wf
+	return wf
 }
 
 // createRun creates a Workplan of wf, as the Workflow controller does.
