@@ -17,6 +17,14 @@ const (
 	// operator records the value it answered in status.lastHandledRunRequest.
 	AnnotationRunRequest = "kube.ci/run-request"
 
+	// AnnotationTriggerObject on a task pod holds its run's trigger object
+	// (Workplan spec.trigger.object), which the pod's steps read as a file.
+	AnnotationTriggerObject = "kube.ci/trigger-object"
+	// TriggerObjectDir is where every step sees the folder holding its run's
+	// trigger object, and TriggerObjectFile the file's name in it.
+	TriggerObjectDir  = "/kubeci-trigger"
+	TriggerObjectFile = "object.json"
+
 	// WorkspaceMountPath is where every step sees its run's shared workspace.
 	WorkspaceMountPath = "/kubeci"
 	// FinalizerWorkspaceCleanup on a Workplan keeps it until the workspace
@@ -38,4 +46,10 @@ const (
 	EnvTriggerNamespace = "KUBECI_TRIGGER_NAMESPACE"
 	EnvTriggerName      = "KUBECI_TRIGGER_NAME"
 	EnvWorkspace        = "KUBECI_WORKSPACE"
+	// EnvTriggerObject is the path of the file holding the trigger's object as
+	// JSON; set only when the run has one (not for manual runs).
+	EnvTriggerObject = "KUBECI_TRIGGER_OBJECT"
+	// EnvFieldPrefix starts the variables holding watched fields' values
+	// (KUBECI_FIELD_STATUS_ARTIFACT_REVISION for status.artifact.revision).
+	EnvFieldPrefix = "KUBECI_FIELD_"
 )

@@ -100,6 +100,22 @@ type Trigger struct {
 	// OnDelete runs the Workflow when a matching object is deleted.
 	// +optional
 	OnDelete bool `json:"onDelete,omitempty"`
+
+	// FieldPaths, when set, are the only fields of a matching object whose
+	// changes start a run: dotted paths from the object's root, status
+	// included, for example "status.artifact.revision" (a Flux GitRepository's
+	// commit); ["key"] for keys holding dots and [N] for list items. A run
+	// starts when one of them gets a value it did not have (absent to present
+	// counts; present to absent does not); nothing else about the object
+	// counts. Each run records their values (Workplan spec.trigger.fields) and
+	// its steps read them as KUBECI_FIELD_<PATH> variables. Without fieldPaths
+	// every real change of the object counts.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	FieldPaths []string `json:"fieldPaths,omitempty"`
 }
 
 // WorkflowSpec is what a Workflow runs and what starts it.

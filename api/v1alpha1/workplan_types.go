@@ -61,9 +61,33 @@ type TriggerEvent struct {
 	// +optional
 	ResourceVersion string `json:"resourceVersion,omitempty"`
 	// ResourceGeneration of the object (see Workflow
-	// status.lastObservedResourceGeneration).
+	// status.lastObservedResourceGeneration); for triggers with fieldPaths,
+	// the version of the watched fields it was acted on at.
 	// +optional
 	ResourceGeneration string `json:"resourceGeneration,omitempty"`
+
+	// Fields are the values of the fields the run's triggers watch
+	// (fieldPaths), by path, as the object had them when the run was decided:
+	// which commit a run builds, say. Strings are kept as they are, other
+	// values as JSON; a field the object lacked is left out. Steps read them as
+	// KUBECI_FIELD_<PATH> variables.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Fields map[string]string `json:"fields,omitempty"`
+
+	// Object is the object as it was when the run was decided (its last known
+	// state for a deleted one), as JSON, without metadata.managedFields and,
+	// for a Secret, without data and stringData. Steps read it from the file
+	// named by KUBECI_TRIGGER_OBJECT. An object larger than 128 KiB is reduced
+	// to its identity, labels and watched fields (objectReduced says so).
+	// +optional
+	// +kubebuilder:validation:MaxLength=131072
+	Object string `json:"object,omitempty"`
+
+	// ObjectReduced, when set, says why object is not the whole object.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ObjectReduced string `json:"objectReduced,omitempty"`
 }
 
 // WorkplanSpec is one run of a Workflow, fixed when the run is created: later
@@ -225,6 +249,7 @@ type WorkplanStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Task",type=integer,JSONPath=`.status.taskIndex`
 // +kubebuilder:printcolumn:name="Trigger",type=string,priority=1,JSONPath=`.spec.trigger.event`
+// +kubebuilder:printcolumn:name="Fields",type=string,priority=1,JSONPath=`.spec.trigger.fields`
 // +kubebuilder:printcolumn:name="Reason",type=string,priority=1,JSONPath=`.status.reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Workplan struct {

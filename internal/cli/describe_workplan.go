@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,6 +32,16 @@ func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string)
 	d.field("Namespace", wp.Namespace)
 	d.field("Workflow", wp.Spec.Workflow)
 	d.field("Trigger", triggerText(wp.Spec.Trigger, wp.Namespace))
+	if len(wp.Spec.Trigger.Fields) > 0 {
+		d.field("Fields", strings.Join(fieldLines(wp.Spec.Trigger.Fields, ": "), "\n"))
+	}
+	if tr := wp.Spec.Trigger; tr.Object != "" {
+		obj := fmt.Sprintf("%d bytes, in the file $%s", len(tr.Object), kubeciv1.EnvTriggerObject)
+		if tr.ObjectReduced != "" {
+			obj += "; " + tr.ObjectReduced
+		}
+		d.field("Trigger Object", obj)
+	}
 	d.field("Phase", phase(wp))
 	if wp.Status.Reason != "" {
 		d.field("Reason", wp.Status.Reason)

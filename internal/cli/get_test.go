@@ -27,7 +27,9 @@ func runsFixture(k *kube) (*kubeciv1.Workflow, []*kubeciv1.Workplan, time.Time) 
 	setReady(k, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching, "watching configmaps in "+k.ns)
 
 	updated := kubeciv1.TriggerEvent{Event: kubeciv1.EventUpdated, APIVersion: "v1", Kind: "ConfigMap",
-		Namespace: k.ns, Name: "my-config", UID: "5f0c", ResourceVersion: "42"}
+		Namespace: k.ns, Name: "my-config", UID: "5f0c", ResourceVersion: "42",
+		Fields: map[string]string{"data.version": "v2"},
+		Object: `{"apiVersion":"v1","data":{"version":"v2"},"kind":"ConfigMap","metadata":{"name":"my-config"}}`}
 	var wps []*kubeciv1.Workplan
 	for i, ev := range []kubeciv1.TriggerEvent{manual, updated, manual, manual} {
 		wps = append(wps, k.workplan(wf, "build-run-"+string(rune('1'+i)), ev, nil))

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +37,7 @@ var (
 		{Name: "Age", Type: "string"},
 		{Name: "Node", Type: "string", Priority: 1},
 		{Name: "Triggered By", Type: "string", Priority: 1},
+		{Name: "Fields", Type: "string", Priority: 1},
 		{Name: "Reason", Type: "string", Priority: 1},
 	}
 )
@@ -94,9 +97,13 @@ func workplanRow(wp *kubeciv1.Workplan) metav1.TableRow {
 	if reason == "" {
 		reason = none
 	}
+	fields := strings.Join(fieldLines(wp.Spec.Trigger.Fields, "="), ", ")
+	if fields == "" {
+		fields = none
+	}
 	return metav1.TableRow{
 		Cells: []any{wp.Name, wp.Spec.Workflow, phase(wp), taskProgress(wp), string(wp.Spec.Trigger.Event),
-			runDuration(wp.Status.StartTime, wp.Status.CompletionTime), age(wp.CreationTimestamp), node, by, reason},
+			runDuration(wp.Status.StartTime, wp.Status.CompletionTime), age(wp.CreationTimestamp), node, by, fields, reason},
 		Object: runtime.RawExtension{Object: wp},
 	}
 }
@@ -139,6 +146,16 @@ func triggeredBy(ev kubeciv1.TriggerEvent, ns string) string {
 		name = ev.Namespace + "/" + name
 	}
 	return ev.Kind + "/" + name
+}
+
+// fieldLines renders a run's watched field values as "path<sep>value", sorted
+// by path: which commit a run built, say.
+func fieldLines(fields map[string]string, sep string) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(fields)) {
+		out = append(out, p+sep+fields[p])
+	}
+	return out
 }
 
 // triggersSummary lists what a Workflow watches, shortly: "ConfigMap/my-config",

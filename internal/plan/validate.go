@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 // Validate reports every problem of a Workflow at once, each with its field path
@@ -105,5 +106,43 @@ func validateTrigger(t *kubeciv1.Trigger, path *field.Path) field.ErrorList {
 		errs = append(errs, field.Required(path.Child("onAddOrUpdate"),
 			"the trigger fires on nothing: set onAddOrUpdate, onDelete or both"))
 	}
+	return append(errs, validateFieldPaths(t, path.Child("fieldPaths"))...)
+}
+
+// maxFieldPaths is how many fields one trigger may watch (the CRD's limit).
+const maxFieldPaths = 8
+
+// validateFieldPaths checks a trigger's fieldPaths: each parses, none is
+// repeated, none reads a Secret's data (its values would be copied into runs),
+// and a trigger watching fields fires on changes, so it needs onAddOrUpdate.
+func validateFieldPaths(t *kubeciv1.Trigger, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(t.FieldPaths) > maxFieldPaths {
+		errs = append(errs, field.TooMany(path, len(t.FieldPaths), maxFieldPaths))
+	}
+	if len(t.FieldPaths) > 0 && !t.OnAddOrUpdate {
+		errs = append(errs, field.Invalid(path, t.FieldPaths,
+			"fieldPaths say which changes start a run: they need onAddOrUpdate"))
+	}
+	secret := isSecretTrigger(t)
+	seen := map[string]bool{}
+	for i, text := range t.FieldPaths {
+		p, err := trigger.ParseFieldPath(text)
+		switch {
+		case err != nil:
+			errs = append(errs, field.Invalid(path.Index(i), text, fmt.Sprintf("%q: %v", text, err)))
+		case seen[text]:
+			errs = append(errs, field.Invalid(path.Index(i), text, fmt.Sprintf("%q is listed twice", text)))
+		case secret && trigger.SecretDataPath(p):
+			errs = append(errs, field.Forbidden(path.Index(i),
+				fmt.Sprintf("%q reads a Secret's data, which runs never get: watch the Secret as a whole (no fieldPaths) to run on its changes", text)))
+		}
+		seen[text] = true
+	}
 	return errs
+}
+
+// isSecretTrigger reports whether t watches core Secrets.
+func isSecretTrigger(t *kubeciv1.Trigger) bool {
+	return t.APIVersion == "v1" && (t.Kind == "Secret" || t.Resource == "secrets")
 }

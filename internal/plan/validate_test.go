@@ -68,6 +68,24 @@ func TestValidate(t *testing.T) {
 		}},
 		{"bad apiVersion", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{APIVersion: "a/b/c", Kind: "X", OnDelete: true}),
 			[]string{"spec.triggers[0].apiVersion: unexpected GroupVersion string: a/b/c"}},
+		{"field paths", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{
+			APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository", OnAddOrUpdate: true,
+			FieldPaths: []string{"status.artifact.revision", `metadata.labels["app.kubernetes.io/version"]`, "status.conditions[0].status"},
+		}), nil},
+		{"bad field paths", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{
+			APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository", OnDelete: true,
+			FieldPaths: []string{"status..revision", "status.artifact.revision", "status.artifact.revision", "status[x]"},
+		}), []string{
+			`spec.triggers[0].fieldPaths: fieldPaths say which changes start a run: they need onAddOrUpdate`,
+			`spec.triggers[0].fieldPaths[0]: "status..revision": at character 7: a key is missing after '.'`,
+			`spec.triggers[0].fieldPaths[2]: "status.artifact.revision" is listed twice`,
+			`spec.triggers[0].fieldPaths[3]: "status[x]": at character 7: "[x]" is neither a list index nor a quoted key (write [0] or ["a.b"])`,
+		}},
+		{"a Secret's data as a field", workflow([]kubeciv1.Step{step("a")}, kubeciv1.Trigger{
+			APIVersion: "v1", Resource: "secrets", OnAddOrUpdate: true, FieldPaths: []string{"data.password", "metadata.labels.app"},
+		}), []string{
+			`spec.triggers[0].fieldPaths[0]: "data.password" reads a Secret's data, which runs never get: watch the Secret as a whole (no fieldPaths) to run on its changes`,
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -19,7 +20,8 @@ type Object struct {
 	Namespace       string
 	Name            string
 	ResourceVersion string
-	// Generation is the object's ResourceGeneration.
+	// Generation is the object's Version for the triggers it matches: its
+	// ResourceGeneration, or the versions of the fields they watch.
 	Generation string
 	// Created is the object's creation timestamp.
 	Created time.Time
@@ -27,6 +29,13 @@ type Object struct {
 	// matches, ORed.
 	OnAddOrUpdate bool
 	OnDelete      bool
+	// Paths are the fields the matching triggers watch; a run records their
+	// values.
+	Paths []FieldPath
+	// Source is the object's state, from the informer cache (not to be
+	// modified), or nil when nobody saw it (deleted while the operator was
+	// down). A run records it.
+	Source *unstructured.Unstructured
 }
 
 // Input is everything Decide looks at. It must come from informer caches that
@@ -81,11 +90,12 @@ type Output struct {
 
 // Decide compares the matching objects with the generations last acted on:
 //
-//   - a matching object whose generation is recorded and unchanged: nothing;
+//   - a matching object whose generation is recorded and unchanged (see
+//     Compare for triggers that watch fields): nothing;
 //   - recorded with another generation: Updated (if onAddOrUpdate);
 //   - not recorded: Added (if onAddOrUpdate), whether it is new or just
 //     started matching the selector, unless Baseline says it predates the
-//     triggers;
+//     triggers, or its triggers watch fields it does not have yet;
 //   - recorded but gone: Deleted (if onDelete), and the entry is removed;
 //   - recorded but no longer matching: the entry is removed, no run.
 //
@@ -101,18 +111,21 @@ func Decide(in Input) Output {
 		prev, known := in.Observed[uid]
 		out.Observed[uid] = obj.Generation
 		switch {
-		case known && prev == obj.Generation:
-			out.Unchanged++
 		case known:
-			if obj.OnAddOrUpdate {
+			changed, record := Compare(prev, obj.Generation)
+			out.Observed[uid] = record
+			switch {
+			case !changed:
+				out.Unchanged++
+			case obj.OnAddOrUpdate:
 				out.Fires = append(out.Fires, Fire{Event: kubeciv1.EventUpdated, Object: obj})
 			}
 		case in.Baseline != nil && obj.Created.Before(*in.Baseline):
 			out.Baselined++
-		default:
-			if obj.OnAddOrUpdate {
-				out.Fires = append(out.Fires, Fire{Event: kubeciv1.EventAdded, Object: obj})
-			}
+		case !Fresh(obj.Generation):
+			out.Unchanged++ // none of its watched fields is set yet
+		case obj.OnAddOrUpdate:
+			out.Fires = append(out.Fires, Fire{Event: kubeciv1.EventAdded, Object: obj})
 		}
 	}
 

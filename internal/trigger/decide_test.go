@@ -94,7 +94,7 @@ func TestDecideKeepsDeletedObjectDetails(t *testing.T) {
 	gone := obj("a", "", 0)
 	out := Decide(Input{Observed: map[string]string{"a": "1"}, Gone: map[types.UID]Object{"a": gone}})
 	gone.Generation = "1" // the generation last acted on
-	if len(out.Fires) != 1 || out.Fires[0].Object != gone || out.Fires[0].Event != kubeciv1.EventDeleted {
+	if len(out.Fires) != 1 || !cmp.Equal(out.Fires[0].Object, gone, cmp.AllowUnexported(FieldPath{}, segment{})) || out.Fires[0].Event != kubeciv1.EventDeleted {
 		t.Fatalf("want one Deleted fire carrying the object's last state, got %+v", out.Fires)
 	}
 }

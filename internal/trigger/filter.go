@@ -35,6 +35,8 @@ type Filter struct {
 	Selector      labels.Selector
 	OnAddOrUpdate bool
 	OnDelete      bool
+	// FieldPaths, when not empty, are the only fields whose changes count.
+	FieldPaths []FieldPath
 }
 
 // NewFilter compiles trigger index of a Workflow whose kind resolved to target.
@@ -47,8 +49,16 @@ func NewFilter(index int, t *kubeciv1.Trigger, target Target) (Filter, error) {
 		}
 		sel = s
 	}
+	var paths []FieldPath
+	for i, text := range t.FieldPaths {
+		p, err := ParseFieldPath(text)
+		if err != nil {
+			return Filter{}, fmt.Errorf("spec.triggers[%d].fieldPaths[%d]: %w", index, i, err)
+		}
+		paths = append(paths, p)
+	}
 	return Filter{Index: index, Target: target, Name: t.Name, Selector: sel,
-		OnAddOrUpdate: t.OnAddOrUpdate, OnDelete: t.OnDelete}, nil
+		OnAddOrUpdate: t.OnAddOrUpdate, OnDelete: t.OnDelete, FieldPaths: paths}, nil
 }
 
 // Matches reports whether obj, an object of the filter's kind, matches its
@@ -86,17 +96,37 @@ func (f *Filter) RequiredLabel() (name string, values []string, ok bool) {
 	return "", nil, false
 }
 
-// Switches ORs the event switches of the filters of target that match obj. It
-// reports matched false when none does.
-func Switches(filters []Filter, target Target, obj metav1.Object) (onAddOrUpdate, onDelete, matched bool) {
+// Match is what the filters an object matches ask of it.
+type Match struct {
+	// OnAddOrUpdate and OnDelete are the matching filters' event switches,
+	// ORed.
+	OnAddOrUpdate bool
+	OnDelete      bool
+	// Paths are the fields the matching filters watch (sorted, distinct), and
+	// Whole is true when one of them watches the whole object.
+	Paths []FieldPath
+	Whole bool
+}
+
+// MatchObject combines the filters of target that match obj. It reports
+// matched false when none does.
+func MatchObject(filters []Filter, target Target, obj metav1.Object) (m Match, matched bool) {
+	var hits []*Filter
 	for i := range filters {
 		f := &filters[i]
 		if f.Target != target || !f.Matches(obj) {
 			continue
 		}
-		matched = true
-		onAddOrUpdate = onAddOrUpdate || f.OnAddOrUpdate
-		onDelete = onDelete || f.OnDelete
+		hits = append(hits, f)
+		m.OnAddOrUpdate = m.OnAddOrUpdate || f.OnAddOrUpdate
+		m.OnDelete = m.OnDelete || f.OnDelete
 	}
-	return onAddOrUpdate, onDelete, matched
+	m.Paths, m.Whole = WatchedPaths(hits)
+	return m, len(hits) > 0
+}
+
+// Version is obj's version (see Version) for the matching filters, given its
+// resource generation.
+func (m Match) Version(obj map[string]any, resourceGeneration string) string {
+	return Version(obj, m.Paths, m.Whole, resourceGeneration)
 }

@@ -56,18 +56,20 @@ func TestFilterMatches(t *testing.T) {
 	}
 }
 
-func TestSwitchesORsMatchingTriggers(t *testing.T) {
+func TestMatchObjectORsMatchingTriggers(t *testing.T) {
 	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Namespace: "ns"}
 	other := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, Namespace: "ns"}
 	a, _ := NewFilter(0, &kubeciv1.Trigger{Name: "a", OnAddOrUpdate: true}, target)
 	b, _ := NewFilter(1, &kubeciv1.Trigger{OnDelete: true}, target)
 	c, _ := NewFilter(2, &kubeciv1.Trigger{OnAddOrUpdate: true, OnDelete: true}, other)
 	filters := []Filter{a, b, c}
-	add, del, ok := Switches(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "a"})
+	m, ok := MatchObject(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "a"})
+	add, del := m.OnAddOrUpdate, m.OnDelete
 	if !ok || !add || !del {
 		t.Errorf("object a matches both configmap triggers: got add=%v del=%v matched=%v", add, del, ok)
 	}
-	add, del, ok = Switches(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "z"})
+	m, ok = MatchObject(filters, target, &metav1.ObjectMeta{Namespace: "ns", Name: "z"})
+	add, del = m.OnAddOrUpdate, m.OnDelete
 	if !ok || add || !del {
 		t.Errorf("object z matches only the onDelete trigger: got add=%v del=%v matched=%v", add, del, ok)
 	}

@@ -109,11 +109,12 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 		obj := ev.New
 		if ev.Type == watch.Deleted {
 			obj = ev.Old
-			_, onDelete, _ := trigger.Switches(filters, filters[0].Target, obj)
+			m, _ := trigger.MatchObject(filters, filters[0].Target, obj)
+			m.OnAddOrUpdate = false
 			if d.gone[owner] == nil {
 				d.gone[owner] = map[types.UID]goneObject{}
 			}
-			d.gone[owner][obj.GetUID()] = goneObject{object: objectOf(obj, filters[0].Target, "", false, onDelete), at: now}
+			d.gone[owner][obj.GetUID()] = goneObject{object: objectOf(obj, filters[0].Target, m, ""), at: now}
 		}
 		if d.received[owner] == nil {
 			d.received[owner] = map[types.UID]time.Time{}
@@ -131,29 +132,29 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 // classify says what an event means to one Workflow's filters.
 func (d *dispatcher) classify(filters []trigger.Filter, ev watch.Event) string {
 	target := filters[0].Target
-	matches := func(obj *unstructured.Unstructured) bool {
-		_, _, ok := trigger.Switches(filters, target, obj)
-		return ok
-	}
 	switch ev.Type {
 	case watch.Added:
-		if matches(ev.New) {
+		if _, ok := trigger.MatchObject(filters, target, ev.New); ok {
 			return eventAccepted
 		}
 	case watch.Deleted:
-		if matches(ev.Old) {
+		if _, ok := trigger.MatchObject(filters, target, ev.Old); ok {
 			return eventAccepted
 		}
 	case watch.Updated:
-		oldMatch, newMatch := matches(ev.Old), matches(ev.New)
-		if !oldMatch && !newMatch {
+		oldMatch, oldOK := trigger.MatchObject(filters, target, ev.Old)
+		newMatch, newOK := trigger.MatchObject(filters, target, ev.New)
+		if !oldOK && !newOK {
 			return eventFiltered
 		}
-		if oldMatch && newMatch {
+		if oldOK && newOK {
 			oldGen, err1 := d.gens.of(ev.Old)
 			newGen, err2 := d.gens.of(ev.New)
-			if err1 == nil && err2 == nil && oldGen == newGen {
-				return eventDuplicate
+			if err1 == nil && err2 == nil {
+				changed, _ := trigger.Compare(oldMatch.Version(ev.Old.Object, oldGen), newMatch.Version(ev.New.Object, newGen))
+				if !changed {
+					return eventDuplicate
+				}
 			}
 		}
 		return eventAccepted
@@ -223,8 +224,8 @@ func keyOf(t trigger.Target) watch.Key {
 	return watch.Key{GVR: t.GVR, Namespace: t.Namespace}
 }
 
-// objectOf describes obj for Decide.
-func objectOf(obj *unstructured.Unstructured, t trigger.Target, gen string, onAddOrUpdate, onDelete bool) trigger.Object {
+// objectOf describes obj, which matches m, for Decide.
+func objectOf(obj *unstructured.Unstructured, t trigger.Target, m trigger.Match, gen string) trigger.Object {
 	return trigger.Object{
 		UID:             obj.GetUID(),
 		APIVersion:      t.APIVersion(),
@@ -234,7 +235,9 @@ func objectOf(obj *unstructured.Unstructured, t trigger.Target, gen string, onAd
 		ResourceVersion: obj.GetResourceVersion(),
 		Generation:      gen,
 		Created:         obj.GetCreationTimestamp().Time,
-		OnAddOrUpdate:   onAddOrUpdate,
-		OnDelete:        onDelete,
+		OnAddOrUpdate:   m.OnAddOrUpdate,
+		OnDelete:        m.OnDelete,
+		Paths:           m.Paths,
+		Source:          obj,
 	}
 }

@@ -24,7 +24,7 @@ func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, 
 	seen := map[types.UID]bool{}
 	for _, target := range targetsOf(filters) {
 		for _, obj := range r.candidates(filters, target) {
-			onAdd, onDelete, ok := trigger.Switches(filters, target, obj)
+			m, ok := trigger.MatchObject(filters, target, obj)
 			if !ok || seen[obj.GetUID()] {
 				continue
 			}
@@ -33,7 +33,7 @@ func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, 
 				return in, err
 			}
 			seen[obj.GetUID()] = true
-			in.Matching = append(in.Matching, objectOf(obj, target, gen, onAdd, onDelete))
+			in.Matching = append(in.Matching, objectOf(obj, target, m, m.Version(obj.Object, gen)))
 		}
 	}
 	for uid := range in.Observed {

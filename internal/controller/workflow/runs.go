@@ -42,8 +42,10 @@ func (r *Reconciler) startFire(ctx context.Context, wf *kubeciv1.Workflow, owner
 	if f.Event == kubeciv1.EventDeleted {
 		rv = "" // an object is deleted once, whether seen live or after a restart
 	}
-	ev := kubeciv1.TriggerEvent{Event: f.Event, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace,
-		Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion, ResourceGeneration: o.Generation}
+	ev, err := trigger.EventOf(f)
+	if err != nil {
+		return fmt.Errorf("recording %s %s/%s for a run: %w", o.Kind, o.Namespace, o.Name, err)
+	}
 	name := names.Workplan(wf.Name, string(wf.UID), string(o.UID), rv, string(f.Event))
 	created, err := r.startRun(ctx, wf, ev, name, nil)
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 const (
 	// workspaceVolume is the name of the hostPath volume every pod mounts.
 	workspaceVolume = "workspace"
+	// triggerObjectVolumeName is the downward API volume holding the
+	// trigger's object.
+	triggerObjectVolumeName = "kubeci-trigger"
 	// cleanupTaskLabel is the kube.ci/task label value of cleanup pods.
 	cleanupTaskLabel = "cleanup"
 	// cleanupContainer is the name of the cleanup pod's container.
@@ -80,6 +83,10 @@ func taskPod(wp *kubeciv1.Workplan, index int, root, node string) (*corev1.Pod, 
 			Volumes:            []corev1.Volume{hostPathVolume(workspacePath(root, wp))},
 		},
 	}
+	if wp.Spec.Trigger.Object != "" {
+		pod.Annotations = map[string]string{kubeciv1.AnnotationTriggerObject: wp.Spec.Trigger.Object}
+		pod.Spec.Volumes = append(pod.Spec.Volumes, triggerObjectVolume())
+	}
 	for _, s := range serial {
 		pod.Spec.InitContainers = append(pod.Spec.InitContainers, stepContainer(wp, index, s))
 	}
@@ -106,10 +113,32 @@ func stepContainer(wp *kubeciv1.Workplan, task int, s kubeciv1.Step) corev1.Cont
 		// the Workplan's step status shows.
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+	if wp.Spec.Trigger.Object != "" {
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{
+			Name:      triggerObjectVolumeName,
+			MountPath: kubeciv1.TriggerObjectDir,
+			ReadOnly:  true,
+		})
+	}
 	if s.Resources != nil {
 		c.Resources = *s.Resources.DeepCopy()
 	}
 	return c
+}
+
+// triggerObjectVolume puts the run's trigger object, which the pod carries in
+// an annotation, in a file every step mounts (KUBECI_TRIGGER_OBJECT): the
+// downward API reads it from the pod itself, so no other object is needed.
+func triggerObjectVolume() corev1.Volume {
+	return corev1.Volume{
+		Name: triggerObjectVolumeName,
+		VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
+			Items: []corev1.DownwardAPIVolumeFile{{
+				Path:     kubeciv1.TriggerObjectFile,
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + kubeciv1.AnnotationTriggerObject + "']"},
+			}},
+		}},
+	}
 }
 
 // cleanupPod builds the attempt-th pod that removes wp's workspace from node.

@@ -28,6 +28,25 @@ func TestPodsGolden(t *testing.T) {
 	golden.CheckYAML(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", "busybox:1.36"))
 }
 
+// A run started by a GitRepository's new revision: every step gets the
+// revision as KUBECI_FIELD_STATUS_ARTIFACT_REVISION and the object in the file
+// KUBECI_TRIGGER_OBJECT names, which the pod carries in an annotation and
+// mounts through the downward API.
+func TestPodsGoldenTriggerObject(t *testing.T) {
+	wp := docWorkplan(t)
+	wp.Spec.Trigger = kubeciv1.TriggerEvent{Event: kubeciv1.EventUpdated, APIVersion: "source.toolkit.fluxcd.io/v1",
+		Kind: "GitRepository", Namespace: "default", Name: "shop", UID: "u-1", ResourceVersion: "42",
+		ResourceGeneration: "f:0123456789abcdef",
+		Fields:             map[string]string{"status.artifact.revision": "main@sha1:1234"},
+		Object:             `{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository","metadata":{"name":"shop"},"status":{"artifact":{"revision":"main@sha1:1234"}}}`}
+	wp.Spec.Tasks = wp.Spec.Tasks[:1]
+	pod, err := taskPod(wp, 0, "/kubeci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.CheckYAML(t, "field-trigger.task-0.golden.yaml", pod)
+}
+
 func TestTaskPodShapes(t *testing.T) {
 	step := func(name string) kubeciv1.Step {
 		return kubeciv1.Step{Name: name, Image: "alpine", Commands: []string{"true"}}
