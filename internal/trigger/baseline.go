@@ -2,7 +2,6 @@ package trigger
 
 import (
 	"encoding/json"
-	"time"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
@@ -14,23 +13,15 @@ func TriggersHash(triggers []kubeciv1.Trigger) string {
 	return names.Hash(string(data))
 }
 
-// BaselineFor returns Decide's Baseline for a Workflow created at created whose
+// BaselineFor returns Decide's Baseline for a Workflow whose
 // status.observedTriggers is observed and whose triggers now hash to current:
-//
-//   - nil when they are the triggers the record was kept for: every object
-//     missing from it is new (or newly matching) and starts a run;
-//   - the Workflow's creation time when nothing was ever watched: a new
-//     Workflow does not fire for objects that existed before it, but does for
-//     objects created after it, however late its watch started;
-//   - now when the triggers changed: objects that already exist are recorded
-//     without a run.
-func BaselineFor(observed, current string, created, now time.Time) *time.Time {
-	switch observed {
-	case current:
-		return nil
-	case "":
-		return &created
-	default:
-		return &now
-	}
+// false when they are the triggers the record was kept for (every object
+// missing from it is new, or newly matching, and starts a run); true when the
+// triggers are watched for the first time or changed, so that the objects
+// they match now were there before and are recorded without a run. The
+// objects that exist when a Workflow starts watching are told from later
+// ones by being in the informer's cache at its first decision, not by their
+// creation timestamps, whose one-second resolution cannot order them.
+func BaselineFor(observed, current string) bool {
+	return observed != current
 }

@@ -57,12 +57,11 @@ type Input struct {
 	// kind and name when every onDelete trigger agrees on them, and OnDelete true
 	// when any trigger has onDelete.
 	DeletedFallback Object
-	// Baseline, when not nil, means the triggers changed (or are watched for the
-	// first time) since Observed was recorded: an object missing from Observed
-	// was already there unless it was created at or after Baseline, so it is
-	// recorded without starting a run; and an Observed object that stopped
-	// matching is forgotten without an onDelete run.
-	Baseline *time.Time
+	// Baseline means the triggers changed (or are watched for the first
+	// time) since Observed was recorded: an object missing from Observed was
+	// already there, so it is recorded without starting a run; and an Observed
+	// object that stopped matching is forgotten without an onDelete run.
+	Baseline bool
 }
 
 // Fire is a run to start.
@@ -94,8 +93,8 @@ type Output struct {
 //     Compare for triggers that watch fields): nothing;
 //   - recorded with another generation: Updated (if onAddOrUpdate);
 //   - not recorded: Added (if onAddOrUpdate), whether it is new or just
-//     started matching the selector, unless Baseline says it predates the
-//     triggers, or its triggers watch fields it does not have yet;
+//     started matching the selector, unless Baseline says the triggers are
+//     new, or its triggers watch fields it does not have yet;
 //   - recorded but gone: Deleted (if onDelete), and the entry is removed;
 //   - recorded but no longer matching: the entry is removed, no run.
 //
@@ -120,7 +119,7 @@ func Decide(in Input) Output {
 			case obj.OnAddOrUpdate:
 				out.Fires = append(out.Fires, Fire{Event: kubeciv1.EventUpdated, Object: obj})
 			}
-		case in.Baseline != nil && obj.Created.Before(*in.Baseline):
+		case in.Baseline:
 			out.Baselined++
 		case !Fresh(obj.Generation):
 			out.Unchanged++ // none of its watched fields is set yet
@@ -134,7 +133,7 @@ func Decide(in Input) Output {
 		if _, ok := out.Observed[uid]; ok {
 			continue
 		}
-		if in.Unmatched[types.UID(uid)] || in.Baseline != nil {
+		if in.Unmatched[types.UID(uid)] || in.Baseline {
 			out.Forgotten++
 			continue
 		}

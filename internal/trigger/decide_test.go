@@ -27,7 +27,6 @@ func fires(out Output) []string {
 }
 
 func TestDecide(t *testing.T) {
-	baseline := t0.Add(time.Hour)
 	noAdd := obj("a", "2", 0)
 	noAdd.OnAddOrUpdate = false
 	cases := []struct {
@@ -63,12 +62,15 @@ func TestDecide(t *testing.T) {
 		{name: "an object that stopped matching is forgotten without a run",
 			in:       Input{Observed: map[string]string{"a": "1"}, Unmatched: map[types.UID]bool{"a": true}},
 			observed: map[string]string{}},
-		{name: "baseline: objects older than the workflow are recorded, newer ones fire",
-			in: Input{Observed: map[string]string{}, Baseline: &baseline,
+		{name: "baseline: every object there at the first look is recorded without a run, whenever it was created",
+			in: Input{Observed: map[string]string{}, Baseline: true,
 				Matching: []Object{obj("old", "1", 0), obj("new", "1", 2*time.Hour), obj("same-second", "1", time.Hour)}},
-			want: []string{"Added same-second", "Added new"}, observed: map[string]string{"old": "1", "new": "1", "same-second": "1"}},
+			observed: map[string]string{"old": "1", "new": "1", "same-second": "1"}},
+		{name: "baseline: recorded objects are still compared",
+			in:   Input{Observed: map[string]string{"a": "1"}, Baseline: true, Matching: []Object{obj("a", "2", 0), obj("b", "1", 0)}},
+			want: []string{"Updated a"}, observed: map[string]string{"a": "2", "b": "1"}},
 		{name: "baseline: recorded objects that no longer match are forgotten, not deleted",
-			in:       Input{Observed: map[string]string{"a": "1"}, Baseline: &baseline, DeletedFallback: Object{OnDelete: true}},
+			in:       Input{Observed: map[string]string{"a": "1"}, Baseline: true, DeletedFallback: Object{OnDelete: true}},
 			observed: map[string]string{}},
 		{name: "fires are ordered by age, then name",
 			in:   Input{Observed: map[string]string{}, Matching: []Object{obj("c", "1", 2), obj("b", "1", 1), obj("a", "1", 1)}},
@@ -100,14 +102,13 @@ func TestDecideKeepsDeletedObjectDetails(t *testing.T) {
 }
 
 func TestBaselineFor(t *testing.T) {
-	created, now := t0, t0.Add(time.Hour)
-	if got := BaselineFor("h1", "h1", created, now); got != nil {
-		t.Errorf("same triggers: want no baseline, got %v", got)
+	if BaselineFor("h1", "h1") {
+		t.Error("same triggers: want no baseline")
 	}
-	if got := BaselineFor("", "h1", created, now); got == nil || !got.Equal(created) {
-		t.Errorf("first watch: want the workflow's creation time, got %v", got)
+	if !BaselineFor("", "h1") {
+		t.Error("first watch: want a baseline")
 	}
-	if got := BaselineFor("h0", "h1", created, now); got == nil || !got.Equal(now) {
-		t.Errorf("changed triggers: want now, got %v", got)
+	if !BaselineFor("h0", "h1") {
+		t.Error("changed triggers: want a baseline")
 	}
 }

@@ -98,7 +98,6 @@ func TestDecideFieldTriggers(t *testing.T) {
 		return Object{UID: "r", Kind: "GitRepository", Namespace: "ns", Name: "shop", Created: t0.Add(time.Hour),
 			Generation: version(obj), OnAddOrUpdate: true, Paths: rev}
 	}
-	baseline := t0
 	steps := []struct {
 		name string
 		obj  map[string]any
@@ -117,7 +116,7 @@ func TestDecideFieldTriggers(t *testing.T) {
 	for i, st := range steps {
 		in := Input{Observed: observed, Matching: []Object{gitrepo(st.obj)}}
 		if i == 0 {
-			in.Baseline = &baseline
+			in.Baseline = true
 		}
 		out := Decide(in)
 		if diff := cmp.Diff(st.want, fires(out)); diff != "" {

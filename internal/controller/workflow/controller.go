@@ -206,7 +206,7 @@ func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trig
 // reconcileTriggers decides which changes start runs, starts them, and records
 // what was acted on.
 func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, now time.Time) error {
-	in, err := r.observe(wf, owner, filters, now)
+	in, err := r.observe(wf, owner, filters)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -12,13 +11,12 @@ import (
 )
 
 // observe gathers Decide's input for wf from the synced shared informers.
-func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, now time.Time) (trigger.Input, error) {
+func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (trigger.Input, error) {
 	in := trigger.Input{
 		Observed:  wf.Status.LastObservedResourceGeneration,
 		Unmatched: map[types.UID]bool{},
 		Gone:      r.dispatch.goneObjects(owner),
-		Baseline: trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers),
-			wf.CreationTimestamp.Time, now),
+		Baseline:        trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers)),
 		DeletedFallback: deletedFallback(filters),
 	}
 	seen := map[types.UID]bool{}
