@@ -39,7 +39,10 @@
 //  5. Stopping. spec.cancelled, the Workplan's deletion, or
 //     activeDeadlineSeconds (counted from the Workplan's creation, like a
 //     Job's) end the run Failed with reason Cancelled or DeadlineExceeded, and
-//     the running pod is deleted (its containers get their grace period).
+//     the running pod is stopped but kept, with its logs: it gets an
+//     activeDeadlineSeconds it has already passed, so the kubelet stops its
+//     containers (they get their grace period) and the pod ends Failed. A pod
+//     that never started has nothing to keep and is deleted (stopPod).
 //
 //  6. Cleanup. Once the run has ended and its pods have stopped, a cleanup
 //     pod (Options.CleanupImage) on the run's node removes the workspace
