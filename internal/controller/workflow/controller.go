@@ -232,7 +232,7 @@ func (r *Reconciler) notReady(wf *kubeciv1.Workflow, owner types.NamespacedName,
 	r.stopWatching(owner)
 	wf.Status.LastObservedGeneration = 0
 	if setReady(wf, metav1.ConditionFalse, p.reason, p.message) {
-		r.Recorder.Eventf(wf, nil, "Warning", p.reason, "Watch", "%s", truncate(p.message, 1024))
+		r.Recorder.Eventf(wf, nil, "Warning", p.reason, "Watch", "%s", kubeciv1.TruncateMessage(p.message, 1024))
 	}
 }
 
