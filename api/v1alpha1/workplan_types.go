@@ -89,7 +89,9 @@ type WorkplanSpec struct {
 	Trigger TriggerEvent `json:"trigger"`
 
 	// ServiceAccountName the run's pods use, copied from the Workflow.
+	// Defaults to "default".
 	// +optional
+	// +kubebuilder:default=default
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// ActiveDeadlineSeconds bounds the run's duration, counted from the

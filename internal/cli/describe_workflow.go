@@ -19,9 +19,6 @@ import (
 // recentRuns is how many of a Workflow's newest runs its description lists.
 const recentRuns = 5
 
-// defaultHistoryLimit is the operator's default for both history limits.
-const defaultHistoryLimit = 10
-
 func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string) error {
 	wf := &kubeciv1.Workflow{}
 	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, wf); err != nil {
@@ -44,16 +41,12 @@ func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string)
 		d.field("Ready", fmt.Sprintf("%s (%s)", ready.Status, ready.Reason))
 		d.field("Message", ready.Message)
 	}
-	sa := wf.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	d.field("Service Account", sa)
+	d.field("Service Account", wf.Spec.GetServiceAccountName())
 	if s := wf.Spec.ActiveDeadlineSeconds; s != nil {
 		d.field("Deadline", (time.Duration(*s) * time.Second).String())
 	}
 	d.field("History", fmt.Sprintf("keeps %d completed and %d failed runs",
-		limit(wf.Spec.SuccessfulRunsHistoryLimit), limit(wf.Spec.FailedRunsHistoryLimit)))
+		wf.Spec.GetSuccessfulRunsHistoryLimit(), wf.Spec.GetFailedRunsHistoryLimit()))
 	if req := wf.Status.LastHandledRunRequest; req != "" {
 		d.field("Last Run Request", req)
 	}
@@ -71,13 +64,6 @@ func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string)
 	d.section("Recent Runs", runLines(runs.Items), none)
 	d.section("Events", eventLines(evs), eventsMissing(evErr))
 	return d.writeTo(w)
-}
-
-func limit(l *int32) int32 {
-	if l == nil {
-		return defaultHistoryLimit
-	}
-	return *l
 }
 
 // triggerLines are the rows of a Workflow's Triggers section.

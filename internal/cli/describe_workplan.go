@@ -40,11 +40,7 @@ func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string)
 	}
 	d.field("Task", taskProgress(wp))
 	d.field("Node", wp.Status.NodeName)
-	sa := wp.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	d.field("Service Account", sa)
+	d.field("Service Account", wp.Spec.GetServiceAccountName())
 	if s := wp.Spec.ActiveDeadlineSeconds; s != nil {
 		d.field("Deadline", (time.Duration(*s) * time.Second).String())
 	}

@@ -61,12 +61,9 @@ func workflowRow(wf *kubeciv1.Workflow, last *kubeciv1.Workplan) metav1.TableRow
 	if last != nil {
 		lastRun, lastPhase, lastName = age(last.CreationTimestamp), phase(last), last.Name
 	}
-	sa := wf.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
 	return metav1.TableRow{
-		Cells:  []any{wf.Name, ready, triggersSummary(wf.Spec.Triggers), lastRun, lastPhase, age(wf.CreationTimestamp), lastName, reason, sa},
+		Cells: []any{wf.Name, ready, triggersSummary(wf.Spec.Triggers), lastRun, lastPhase, age(wf.CreationTimestamp), lastName, reason,
+			wf.Spec.GetServiceAccountName()},
 		Object: runtime.RawExtension{Object: wf},
 	}
 }

@@ -16,12 +16,6 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
-// Default history limits of a Workflow.
-const (
-	DefaultSuccessfulRunsHistoryLimit = 10
-	DefaultFailedRunsHistoryLimit     = 10
-)
-
 // reconcileHistory deletes the oldest ended runs of wp's Workflow beyond the
 // Workflow's history limits. It runs whenever an ended run is reconciled, so
 // each run that ends prunes its siblings. Deleted Workplans take their pods
@@ -42,9 +36,7 @@ func (r *Reconciler) reconcileHistory(ctx context.Context, wp *kubeciv1.Workplan
 		client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing the Workplans of Workflow %s: %w", wf.Name, err)
 	}
-	keepCompleted := limit(wf.Spec.SuccessfulRunsHistoryLimit, DefaultSuccessfulRunsHistoryLimit)
-	keepFailed := limit(wf.Spec.FailedRunsHistoryLimit, DefaultFailedRunsHistoryLimit)
-	for _, old := range expiredRuns(runs.Items, keepCompleted, keepFailed) {
+	for _, old := range expiredRuns(runs.Items, int(wf.Spec.GetSuccessfulRunsHistoryLimit()), int(wf.Spec.GetFailedRunsHistoryLimit())) {
 		if !r.deleted.add(old.UID, r.Clock.Now()) {
 			continue // deleted by an earlier reconcile; the cache does not show it yet
 		}
@@ -121,8 +113,8 @@ func expiredRuns(runs []kubeciv1.Workplan, keepCompleted, keepFailed int) []*kub
 		keep int
 	}{{completed, keepCompleted}, {failed, keepFailed}} {
 		slices.SortFunc(group.runs, newestFirst)
-		if len(group.runs) > group.keep {
-			out = append(out, group.runs[group.keep:]...)
+		if keep := max(group.keep, 0); len(group.runs) > keep {
+			out = append(out, group.runs[keep:]...)
 		}
 	}
 	return out
@@ -147,11 +139,4 @@ func compareTimes(a, b *metav1.Time) int {
 		return 1
 	}
 	return a.Compare(b.Time)
-}
-
-func limit(v *int32, def int) int {
-	if v == nil {
-		return def
-	}
-	return max(int(*v), 0)
 }
