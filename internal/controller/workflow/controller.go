@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/controller/status"
 	"github.com/kubeci/kubeci/internal/plan"
 	"github.com/kubeci/kubeci/internal/trigger"
 	"github.com/kubeci/kubeci/internal/watch"
@@ -126,13 +127,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := wf.DeepCopy()
 	decidedAt := r.Clock.Now()
 	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, decidedAt)
-	if patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf); patchErr != nil {
-		return ctrl.Result{}, errors.Join(err, patchErr)
-	}
-	if decided && err == nil {
+	saved, patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf)
+	err = errors.Join(err, patchErr)
+	if decided && err == nil && saved == status.Saved {
 		r.dispatch.decided(req.NamespacedName, decidedAt)
 	}
-	return result, err
+	return status.Result(result, saved, err)
 }
 
 // reconcile runs the steps in order, each of which may stop the rest: validate,
@@ -243,21 +243,18 @@ func (r *Reconciler) stopWatching(owner types.NamespacedName) {
 	sharedInformers.Set(float64(len(r.registry.Keys())))
 }
 
-// patchStatus writes the status when it changed. The patch carries the
-// resourceVersion read, so a status written meanwhile is never overwritten with
-// an older record: the conflict makes the Workflow decide again.
-func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, before, wf *kubeciv1.Workflow) error {
+// patchStatus writes the status when it changed, as package status says: a
+// status written meanwhile is never overwritten with an older record, and a
+// conflict makes the Workflow decide again.
+func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, before, wf *kubeciv1.Workflow) (status.Outcome, error) {
 	if equality.Semantic.DeepEqual(before.Status, wf.Status) {
-		return nil
+		return status.Saved, nil
 	}
-	err := r.Status().Patch(ctx, wf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
-	switch {
-	case err == nil:
+	saved, err := status.Patch(ctx, r.Client, before, wf)
+	if saved == status.Saved && err == nil {
 		r.written.wrote(key, before.ResourceVersion, wf)
-	case apierrors.IsNotFound(err):
-		return nil
 	}
-	return err
+	return saved, err
 }
 
 // getWorkflow reads a Workflow from the cache, or, when the cache still holds

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/controller/status"
 )
 
 const (
@@ -71,23 +72,34 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// SetupWithManager checks the options, fills in their defaults, registers the
-// field indexes the controller lists by, and starts watching Workplans, their
-// pods and nodes. The manager's pod cache may be limited to pods labelled
-// kube.ci/workplan: the controller sees no other pod.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Options = r.Options.withDefaults()
-	if err := r.Options.validate(); err != nil {
-		return fmt.Errorf("workplan controller: %w", err)
-	}
-	if r.Client == nil || r.APIReader == nil || r.Scheme == nil || r.Recorder == nil || r.Clock == nil {
-		return errors.New("workplan controller: Client, APIReader, Scheme, Recorder and Clock must be set")
+// SetupWithManager creates the Workplan controller and adds it to mgr, as
+// the Workflow controller's SetupWithManager does: it checks the options,
+// fills in their defaults, registers the field indexes the controller lists
+// by, and starts watching Workplans, their pods and nodes. The manager's pod
+// cache may be limited to pods labelled kube.ci/workplan: the controller sees
+// no other pod.
+func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("workplan controller: %w", err)
 	}
 	for _, obj := range []runtime.Object{&kubeciv1.Workplan{}, &kubeciv1.Workflow{}, &corev1.Pod{}, &corev1.Node{}} {
-		if _, err := apiutil.GVKForObject(obj, r.Scheme); err != nil {
-			return fmt.Errorf("workplan controller: the manager's scheme lacks a kind it needs (add kube.ci/v1alpha1 and client-go's scheme): %w", err)
+		if _, err := apiutil.GVKForObject(obj, mgr.GetScheme()); err != nil {
+			return nil, fmt.Errorf("workplan controller: the manager's scheme lacks a kind it needs (add kube.ci/v1alpha1 and client-go's scheme): %w", err)
 		}
 	}
+	r := &Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("kubeci-workplan"),
+		Clock:     opts.Clock,
+		Options:   opts,
+	}
+	return r, r.setupWithManager(mgr)
+}
+
+func (r *Reconciler) setupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &corev1.Pod{}, indexOwner, podOwnerUID); err != nil {
@@ -195,22 +207,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 }
 
-// finish saves the status, then records the Events and metrics of what
-// changed, and releases the finalizer once the cleanup is over. A conflict
-// means the cache was behind: the newer Workplan is on its way and will be
-// reconciled, so it is not an error.
+// finish saves the status as package status says, then records the Events
+// and metrics of what changed, and releases the finalizer once the cleanup is
+// over. A conflict means the cache was behind: the newer Workplan is
+// reconciled again shortly, so it is not an error.
 func (r *Reconciler) finish(ctx context.Context, old *kubeciv1.Workplan, s *scope, res ctrl.Result, retErr error) (ctrl.Result, error) {
 	wp := s.wp
 	if !equality.Semantic.DeepEqual(old.Status, wp.Status) {
-		err := r.Client.Status().Patch(ctx, wp, client.MergeFromWithOptions(old, client.MergeFromWithOptimisticLock{}))
+		saved, err := status.Patch(ctx, r.Client, old, wp)
 		switch {
-		case apierrors.IsConflict(err):
-			log.FromContext(ctx).V(1).Info("Workplan changed meanwhile; reconciling the newer one")
-			return ctrl.Result{RequeueAfter: time.Second}, retErr
-		case apierrors.IsNotFound(err):
+		case saved == status.Gone:
 			return ctrl.Result{}, nil
-		case err != nil:
-			return res, errors.Join(retErr, fmt.Errorf("saving the status: %w", err))
+		case saved == status.Conflict || err != nil:
+			return status.Result(res, saved, errors.Join(retErr, err))
 		}
 		for _, n := range notices(&old.Status, &wp.Status) {
 			r.Recorder.Eventf(wp, nil, n.eventType, n.reason, n.action, "%s", n.note)
@@ -223,13 +232,13 @@ func (r *Reconciler) finish(ctx context.Context, old *kubeciv1.Workplan, s *scop
 		switch {
 		case apierrors.IsConflict(err):
 			log.FromContext(ctx).V(1).Info("Workplan changed meanwhile; releasing its finalizer on the next reconcile")
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+			return status.Result(res, status.Conflict, nil)
 		case err != nil:
-			return res, fmt.Errorf("removing finalizer %s: %w", kubeciv1.FinalizerWorkspaceCleanup, err)
+			return ctrl.Result{}, fmt.Errorf("removing finalizer %s: %w", kubeciv1.FinalizerWorkspaceCleanup, err)
 		}
 	}
 	if retErr == nil {
 		res.RequeueAfter = soonest(res.RequeueAfter, s.requeueAfter)
 	}
-	return res, retErr
+	return status.Result(res, status.Saved, retErr)
 }
