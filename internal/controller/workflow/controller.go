@@ -62,7 +62,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows/finalizers,verbs=update
-// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=create;get;list;watch
+// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=create;get;list;watch;delete
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -96,12 +96,16 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if err := mgr.Add(r.registry); err != nil {
 		return nil, err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &kubeciv1.Workplan{}, indexRunsOfWorkflow, runsOfWorkflow); err != nil {
+		return nil, err
+	}
 	crds := &metav1.PartialObjectMetadata{}
 	crds.SetGroupVersionKind(apiextensionsCRD)
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("workflow").
 		For(&kubeciv1.Workflow{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&kubeciv1.Workplan{}, builder.WithPredicates(runEnded)).
 		WatchesRawSource(r.dispatch.source()).
 		Watches(crds, handler.EnqueueRequestsFromMapFunc(r.waitingForKinds)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, opts.MaxConcurrentReconciles)}).
@@ -132,6 +136,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if decided && err == nil && saved == status.Saved {
 		r.dispatch.decided(req.NamespacedName, decidedAt)
 	}
+	err = errors.Join(err, r.reconcileHistory(ctx, wf))
 	return status.Result(result, saved, err)
 }
 

@@ -39,14 +39,9 @@ const (
 	indexNodeName = "kube.ci/status.nodeName"
 )
 
-// IndexWorkplanWorkflow is a field index of Workplans by spec.workflow that
-// SetupWithManager registers with the manager's cache. Other controllers of
-// the same manager may list by it (client.MatchingFields) but must not
-// register it again.
-const IndexWorkplanWorkflow = "kube.ci/spec.workflow"
-
 // Reconciler runs Workplans: one pod per task on the run's node, status
-// from the pods, cleanup of the workspace, history limits.
+// from the pods, cleanup of the workspace. (Their Workflow's controller
+// prunes the ended ones beyond its history limits.)
 type Reconciler struct {
 	Client client.Client
 	// APIReader reads around the cache, to confirm that a pod the cache does
@@ -59,15 +54,11 @@ type Reconciler struct {
 	// Clock tells the time for deadlines and grace periods.
 	Clock   clock.PassiveClock
 	Options Options
-
-	// deleted remembers the runs recently deleted for the history limit.
-	deleted recentDeletes
 }
 
-// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=get;list;watch;patch;delete
+// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/finalizers,verbs=update
-// +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -83,7 +74,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("workplan controller: %w", err)
 	}
-	for _, obj := range []runtime.Object{&kubeciv1.Workplan{}, &kubeciv1.Workflow{}, &corev1.Pod{}, &corev1.Node{}} {
+	for _, obj := range []runtime.Object{&kubeciv1.Workplan{}, &corev1.Pod{}, &corev1.Node{}} {
 		if _, err := apiutil.GVKForObject(obj, mgr.GetScheme()); err != nil {
 			return nil, fmt.Errorf("workplan controller: the manager's scheme lacks a kind it needs (add kube.ci/v1alpha1 and client-go's scheme): %w", err)
 		}
@@ -110,11 +101,6 @@ func (r *Reconciler) setupWithManager(mgr ctrl.Manager) error {
 			return []string{n}
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	if err := idx.IndexField(ctx, &kubeciv1.Workplan{}, IndexWorkplanWorkflow, func(o client.Object) []string {
-		return []string{o.(*kubeciv1.Workplan).Spec.Workflow}
 	}); err != nil {
 		return err
 	}
@@ -199,11 +185,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 	s.release = done
-	if !deleting && wp.Status.Phase.Finished() {
-		if err := r.reconcileHistory(ctx, wp); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
 	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 }
 
