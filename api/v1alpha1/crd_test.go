@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -25,13 +26,17 @@ func sample(t *testing.T, env *testenv.Env, ns string) *kubeciv1.Workflow {
 }
 
 // The CRDs install, and the design doc's Workflow, exactly as the doc writes
-// it, round-trips through the API server.
+// it, round-trips through the API server, with nothing added but the CRD's
+// defaults, which are those of the Go accessors.
 func TestDesignDocWorkflowRoundTrips(t *testing.T) {
 	env := testenv.Get(t)
 	ns := env.Namespace(t)
 	ctx := context.Background()
 	wf := sample(t, env, ns)
 	want := wf.Spec.DeepCopy()
+	want.ServiceAccountName = want.GetServiceAccountName()
+	want.SuccessfulRunsHistoryLimit = ptr.To(want.GetSuccessfulRunsHistoryLimit())
+	want.FailedRunsHistoryLimit = ptr.To(want.GetFailedRunsHistoryLimit())
 	if err := env.Client.Create(ctx, wf); err != nil {
 		t.Fatalf("creating the design doc's workflow: %v", err)
 	}

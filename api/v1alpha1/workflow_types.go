@@ -139,8 +139,9 @@ type WorkflowSpec struct {
 
 	// ServiceAccountName is the ServiceAccount the Workflow's pods run as. The
 	// operator watches a trigger's objects only if this ServiceAccount may list and
-	// watch them. Empty means "default".
+	// watch them. Defaults to "default".
 	// +optional
+	// +kubebuilder:default=default
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// ActiveDeadlineSeconds bounds how long one run may take, from the creation
@@ -154,11 +155,13 @@ type WorkflowSpec struct {
 	// SuccessfulRunsHistoryLimit is how many Completed Workplans to keep; older
 	// ones are deleted with their pods. Defaults to 10.
 	// +optional
+	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
 	SuccessfulRunsHistoryLimit *int32 `json:"successfulRunsHistoryLimit,omitempty"`
 
 	// FailedRunsHistoryLimit is how many Failed Workplans to keep. Defaults to 10.
 	// +optional
+	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
 	FailedRunsHistoryLimit *int32 `json:"failedRunsHistoryLimit,omitempty"`
 }

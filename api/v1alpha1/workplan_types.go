@@ -113,7 +113,9 @@ type WorkplanSpec struct {
 	Trigger TriggerEvent `json:"trigger"`
 
 	// ServiceAccountName the run's pods use, copied from the Workflow.
+	// Defaults to "default".
 	// +optional
+	// +kubebuilder:default=default
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// ActiveDeadlineSeconds bounds the run's duration, counted from the
@@ -121,9 +123,10 @@ type WorkplanSpec struct {
 	// +optional
 	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
 
-	// Cancelled stops the run: its running pod is deleted and the Workplan ends
-	// Failed with reason Cancelled. Setting it is the only change users make to a
-	// Workplan.
+	// Cancelled stops the run: the Workplan ends Failed with reason Cancelled,
+	// and its running pod is stopped (its containers get their termination
+	// grace period) but kept, with its logs; a pod that had not started yet is
+	// deleted. Setting it is the only change users make to a Workplan.
 	// +optional
 	Cancelled bool `json:"cancelled,omitempty"`
 }

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -36,7 +35,7 @@ type flags struct {
 	pprofAddr              string
 	leaderElect            bool
 	leaderElectionNS       string
-	workflowConcurrency    int
+	workflow               workflow.Options
 	workplan               workplan.Options
 }
 
@@ -49,7 +48,7 @@ func main() {
 	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "", "Address the pprof endpoints (/debug/pprof/) bind to, for profiling; empty (the default) disables them.")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas acts (the shipped Deployment turns it on).")
 	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; defaults to the pod's namespace in a cluster.")
-	fs.IntVar(&f.workflowConcurrency, "workflow-concurrency", 4, "Workflows reconciled at once.")
+	fs.IntVar(&f.workflow.MaxConcurrentReconciles, "workflow-concurrency", 4, "Workflows reconciled at once.")
 	fs.IntVar(&f.workplan.MaxConcurrentReconciles, "workplan-concurrency", 4, "Workplans reconciled at once.")
 	fs.StringVar(&f.workplan.WorkspaceRoot, "workspace-root", workplan.DefaultWorkspaceRoot,
 		"Folder on each node holding the runs' workspaces, at <root>/<namespace>/<workflow>/<workplan>.")
@@ -102,18 +101,12 @@ func run(f flags) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if _, err := workflow.SetupWithManager(mgr, workflow.Options{MaxConcurrentReconciles: f.workflowConcurrency}); err != nil {
+	// Each controller creates its reconciler from the manager and its
+	// options.
+	if _, err := workflow.SetupWithManager(mgr, f.workflow); err != nil {
 		return fmt.Errorf("setting up the Workflow controller: %w", err)
 	}
-	runs := &workplan.Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("kubeci-workplan"),
-		Clock:     clock.RealClock{},
-		Options:   f.workplan,
-	}
-	if err := runs.SetupWithManager(mgr); err != nil {
+	if _, err := workplan.SetupWithManager(mgr, f.workplan); err != nil {
 		return fmt.Errorf("setting up the Workplan controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -8,17 +8,15 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// clk tells the time that ages and durations are measured against. Only what
-// is displayed depends on it; tests set a fixed time so that their golden
-// output does not change with the moment they run.
-var clk clock.PassiveClock = clock.RealClock{}
-
 // none is what tables and descriptions show for a missing value, as kubectl
 // does.
 const none = "<none>"
 
-// age is how long ago t was, kubectl-style ("5m", "3h"); <none> for no time.
-func age(t metav1.Time) string {
+// age is how long before clk's now t was, kubectl-style ("5m", "3h"); <none>
+// for no time. Ages and durations are measured against the command's clock
+// (Options.Clock), which tests fix so that their golden output does not
+// change with the moment they run.
+func age(clk clock.PassiveClock, t metav1.Time) string {
 	if t.IsZero() {
 		return none
 	}
@@ -27,7 +25,7 @@ func age(t metav1.Time) string {
 
 // runDuration is how long something that started at start took: until end,
 // or until now while it goes on. <none> when it has not started.
-func runDuration(start, end *metav1.Time) string {
+func runDuration(clk clock.PassiveClock, start, end *metav1.Time) string {
 	if start == nil || start.IsZero() {
 		return none
 	}
@@ -40,9 +38,9 @@ func runDuration(start, end *metav1.Time) string {
 
 // timestamp writes t as kubectl describe does, with its age: "Mon, 02 Jan
 // 2006 15:04:05 -0700 (5m ago)".
-func timestamp(t *metav1.Time) string {
+func timestamp(clk clock.PassiveClock, t *metav1.Time) string {
 	if t == nil || t.IsZero() {
 		return none
 	}
-	return t.Time.Format(time.RFC1123Z) + " (" + age(*t) + " ago)"
+	return t.Time.Format(time.RFC1123Z) + " (" + age(clk, *t) + " ago)"
 }

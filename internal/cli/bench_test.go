@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -35,7 +36,7 @@ func BenchmarkWorkplanTable(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		p, err := newObjectPrinter(io.Discard, "wide", true)
+		p, err := newObjectPrinter(io.Discard, "wide", true, clock.RealClock{})
 		if err != nil {
 			b.Fatal(err)
 		}

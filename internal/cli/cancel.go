@@ -17,11 +17,13 @@ var cancelPatch = client.RawPatch(types.MergePatchType, []byte(`{"spec":{"cancel
 func newCancelCommand(o *Options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "cancel WORKPLAN...",
-		Short: "Stop runs: the operator deletes their running pod and marks them Failed (Cancelled)",
-		Long: `Cancel runs by setting the Workplan's spec.cancelled. The operator then
-deletes the running task's pod and ends the run Failed with reason Cancelled;
-kubeci wait WORKPLAN returns once it has. Runs that already ended are left
-as they are. Needs patch on workplans (the kubeci-edit role).`,
+		Short: "Stop runs: the operator marks them Failed (Cancelled) and stops their pod, keeping its logs",
+		Long: `Cancel runs by setting the Workplan's spec.cancelled. The operator then ends
+the run Failed with reason Cancelled and stops the running task's pod: its
+containers get their termination grace period, and the pod stays, with its
+logs (kubeci logs), until the run is pruned. kubeci wait WORKPLAN returns once
+the run has ended. Runs that already ended are left as they are. Needs patch
+on workplans (the kubeci-edit role).`,
 		Example:           `  kubeci cancel my-workflow-5d8f7c9b2a`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: o.completeMany(kindWorkplan),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -42,6 +43,18 @@ type cluster struct {
 	Namespace string
 	// Host is the API server's address, for error messages.
 	Host string
+
+	// waiting is Options.waiting.
+	waiting func(client.Object)
+}
+
+// waitingAfter tells the waiting hook, if any, that a watch goes on waiting
+// after obj; it returns done.
+func (c *cluster) waitingAfter(obj client.Object, done bool) bool {
+	if !done && c.waiting != nil && obj != nil && !reflect.ValueOf(obj).IsNil() {
+		c.waiting(obj)
+	}
+	return done
 }
 
 // connect builds clients from the standard kubeconfig flags. API server
@@ -76,7 +89,7 @@ func (o *Options) connect() (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cluster{Client: c, Kube: kube, Namespace: ns, Host: cfg.Host}, nil
+	return &cluster{Client: c, Kube: kube, Namespace: ns, Host: cfg.Host, waiting: o.waiting}, nil
 }
 
 // explain turns the errors every cluster command can meet into messages that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -49,12 +52,14 @@ type kube struct {
 	env        *testenv.Env
 	ns         string
 	kubeconfig string
+	// clock is the commands' clock: the real one until the test fixes it.
+	clock clock.Clock
 }
 
 func newKube(t *testing.T) *kube {
 	t.Helper()
 	env := testenv.Get(t)
-	k := &kube{t: t, env: env, ns: env.Namespace(t)}
+	k := &kube{t: t, env: env, ns: env.Namespace(t), clock: clock.RealClock{}}
 	k.kubeconfig = writeKubeconfig(t, env)
 	return k
 }
@@ -96,13 +101,25 @@ type running struct {
 	cancel      context.CancelFunc
 	done        chan int
 	code        int
+
+	mu      sync.Mutex
+	waiting []client.Object // what the command's watches went on waiting after
 }
 
 // start runs kubeci with args in the background.
 func (k *kube) start(args ...string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{t: k.t, out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	cmd := NewRootCommand("kubeci", genericiooptions.IOStreams{In: strings.NewReader(""), Out: r.out, ErrOut: r.errOut})
+	cmd := newRootCommand("kubeci", &Options{
+		IOStreams:   genericiooptions.IOStreams{In: strings.NewReader(""), Out: r.out, ErrOut: r.errOut},
+		ConfigFlags: genericclioptions.NewConfigFlags(true),
+		Clock:       k.clock,
+		waiting: func(obj client.Object) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.waiting = append(r.waiting, obj.DeepCopyObject().(client.Object))
+		},
+	})
 	cmd.SetArgs(k.args(args))
 	go func() {
 		err := cmd.ExecuteContext(ctx)
@@ -138,6 +155,28 @@ func (r *running) wait() int {
 func (r *running) stop() int {
 	r.cancel()
 	return r.wait()
+}
+
+// waitsAfter waits until one of the command's watches has gone on waiting
+// after an object for which seen holds: the command has seen that state and
+// not ended. The test fails at once if the command ends first.
+func (r *running) waitsAfter(what string, seen func(client.Object) bool) {
+	r.t.Helper()
+	testenv.Eventually(r.t, "the command waiting after "+what, func() error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, obj := range r.waiting {
+			if seen(obj) {
+				return nil
+			}
+		}
+		select {
+		case code := <-r.done:
+			r.t.Fatalf("command ended (exit code %d) instead of waiting after %s:\n%s%s", code, what, r.out, r.errOut)
+		default:
+		}
+		return fmt.Errorf("it went on waiting after %d objects", len(r.waiting))
+	})
 }
 
 // waitLines waits until the standard output holds n lines; the test fails
@@ -180,17 +219,15 @@ func (b *syncBuffer) String() string {
 }
 
 // setClock fixes the time ages and durations are measured against, for the
-// rest of the test.
-func setClock(t *testing.T, now time.Time) {
-	prev := clk
-	clk = clocktesting.NewFakePassiveClock(now)
-	t.Cleanup(func() { clk = prev })
+// commands the test runs from now on.
+func (k *kube) setClock(now time.Time) {
+	k.clock = clocktesting.NewFakeClock(now)
 }
 
 // clockAfter fixes the clock one hour and a half minute after the newest
 // creation time of objs, and returns that time: every age shows "60m", also
 // of objects the test creates within the next half minute.
-func clockAfter(t *testing.T, objs ...client.Object) time.Time {
+func (k *kube) clockAfter(objs ...client.Object) time.Time {
 	var newest time.Time
 	for _, o := range objs {
 		if c := o.GetCreationTimestamp().Time; c.After(newest) {
@@ -198,7 +235,7 @@ func clockAfter(t *testing.T, objs ...client.Object) time.Time {
 		}
 	}
 	now := newest.Add(time.Hour + 30*time.Second)
-	setClock(t, now)
+	k.setClock(now)
 	return now
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 )
 
 func newDescribeCommand(o *Options) *cobra.Command {
@@ -35,9 +36,9 @@ and how they are planned into tasks, its recent runs and events.`,
 				return err
 			}
 			if k == kindWorkflow {
-				return describeWorkflow(cmd.Context(), c, o.Out, args[1])
+				return describeWorkflow(cmd.Context(), c, o.Out, args[1], o.Clock)
 			}
-			return describeWorkplan(cmd.Context(), c, o.Out, args[1])
+			return describeWorkplan(cmd.Context(), c, o.Out, args[1], o.Clock)
 		},
 	}
 }
@@ -122,13 +123,13 @@ func align(rows [][]string) []string {
 }
 
 // conditionLines are the rows of a Conditions section.
-func conditionLines(conds []metav1.Condition) []string {
+func conditionLines(clk clock.PassiveClock, conds []metav1.Condition) []string {
 	if len(conds) == 0 {
 		return nil
 	}
 	rows := [][]string{{"TYPE", "STATUS", "REASON", "AGE", "MESSAGE"}}
 	for _, c := range conds {
-		rows = append(rows, []string{c.Type, string(c.Status), c.Reason, age(c.LastTransitionTime), firstLine(c.Message, 120)})
+		rows = append(rows, []string{c.Type, string(c.Status), c.Reason, age(clk, c.LastTransitionTime), firstLine(c.Message, 120)})
 	}
 	return align(rows)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -19,10 +20,7 @@ import (
 // recentRuns is how many of a Workflow's newest runs its description lists.
 const recentRuns = 5
 
-// defaultHistoryLimit is the operator's default for both history limits.
-const defaultHistoryLimit = 10
-
-func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string) error {
+func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string, clk clock.PassiveClock) error {
 	wf := &kubeciv1.Workflow{}
 	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, wf); err != nil {
 		return c.getError(err, "workflow", name)
@@ -44,23 +42,19 @@ func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string)
 		d.field("Ready", fmt.Sprintf("%s (%s)", ready.Status, ready.Reason))
 		d.field("Message", ready.Message)
 	}
-	sa := wf.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	d.field("Service Account", sa)
+	d.field("Service Account", wf.Spec.GetServiceAccountName())
 	if s := wf.Spec.ActiveDeadlineSeconds; s != nil {
 		d.field("Deadline", (time.Duration(*s) * time.Second).String())
 	}
 	d.field("History", fmt.Sprintf("keeps %d completed and %d failed runs",
-		limit(wf.Spec.SuccessfulRunsHistoryLimit), limit(wf.Spec.FailedRunsHistoryLimit)))
+		wf.Spec.GetSuccessfulRunsHistoryLimit(), wf.Spec.GetFailedRunsHistoryLimit()))
 	if req := wf.Status.LastHandledRunRequest; req != "" {
 		d.field("Last Run Request", req)
 	}
 	if req := pendingRequest(wf); req != "" {
 		d.field("Pending Run Request", req+" (the operator has not answered it yet)")
 	}
-	d.field("Created", timestamp(&wf.CreationTimestamp))
+	d.field("Created", timestamp(clk, &wf.CreationTimestamp))
 	d.section("Triggers", triggerLines(wf), "<none> (runs only when triggered by hand: kubeci trigger "+wf.Name+")")
 	d.section("Steps", stepLines(wf.Spec.Steps), none)
 	d.section("Plan", planTree(wf), none)
@@ -68,16 +62,9 @@ func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string)
 	if n := len(runs.Items); n > recentRuns {
 		runs.Items = runs.Items[n-recentRuns:]
 	}
-	d.section("Recent Runs", runLines(runs.Items), none)
-	d.section("Events", eventLines(evs), eventsMissing(evErr))
+	d.section("Recent Runs", runLines(clk, runs.Items), none)
+	d.section("Events", eventLines(clk, evs), eventsMissing(evErr))
 	return d.writeTo(w)
-}
-
-func limit(l *int32) int32 {
-	if l == nil {
-		return defaultHistoryLimit
-	}
-	return *l
 }
 
 // triggerLines are the rows of a Workflow's Triggers section.
@@ -174,7 +161,7 @@ func planTree(wf *kubeciv1.Workflow) []string {
 }
 
 // runLines are the rows of a Workflow's Recent Runs section.
-func runLines(wps []kubeciv1.Workplan) []string {
+func runLines(clk clock.PassiveClock, wps []kubeciv1.Workplan) []string {
 	if len(wps) == 0 {
 		return nil
 	}
@@ -182,7 +169,7 @@ func runLines(wps []kubeciv1.Workplan) []string {
 	for i := range wps {
 		wp := &wps[i]
 		rows = append(rows, []string{wp.Name, phase(wp), taskProgress(wp), string(wp.Spec.Trigger.Event),
-			runDuration(wp.Status.StartTime, wp.Status.CompletionTime), age(wp.CreationTimestamp)})
+			runDuration(clk, wp.Status.StartTime, wp.Status.CompletionTime), age(clk, wp.CreationTimestamp)})
 	}
 	return align(rows)
 }

@@ -13,9 +13,11 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
+
+	"k8s.io/utils/clock"
 )
 
-func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string) error {
+func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string, clk clock.PassiveClock) error {
 	wp := &kubeciv1.Workplan{}
 	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, wp); err != nil {
 		return c.getError(err, "workplan", name)
@@ -51,21 +53,17 @@ func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string)
 	}
 	d.field("Task", taskProgress(wp))
 	d.field("Node", wp.Status.NodeName)
-	sa := wp.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	d.field("Service Account", sa)
+	d.field("Service Account", wp.Spec.GetServiceAccountName())
 	if s := wp.Spec.ActiveDeadlineSeconds; s != nil {
 		d.field("Deadline", (time.Duration(*s) * time.Second).String())
 	}
-	d.field("Created", timestamp(&wp.CreationTimestamp))
-	d.field("Started", timestamp(wp.Status.StartTime))
-	d.field("Finished", timestamp(wp.Status.CompletionTime))
-	d.field("Duration", runDuration(wp.Status.StartTime, wp.Status.CompletionTime))
-	d.section("Tasks", taskTree(wp), none)
-	d.section("Conditions", conditionLines(wp.Status.Conditions), none)
-	d.section("Events", eventLines(evs), eventsMissing(evErr))
+	d.field("Created", timestamp(clk, &wp.CreationTimestamp))
+	d.field("Started", timestamp(clk, wp.Status.StartTime))
+	d.field("Finished", timestamp(clk, wp.Status.CompletionTime))
+	d.field("Duration", runDuration(clk, wp.Status.StartTime, wp.Status.CompletionTime))
+	d.section("Tasks", taskTree(clk, wp), none)
+	d.section("Conditions", conditionLines(clk, wp.Status.Conditions), none)
+	d.section("Events", eventLines(clk, evs), eventsMissing(evErr))
 	return d.writeTo(w)
 }
 
@@ -90,7 +88,7 @@ func triggerText(ev kubeciv1.TriggerEvent, ns string) string {
 //	task 0 (pod my-workflow-x-task-0)
 //	├─ step-1  serial    Succeeded  0     3s
 //	└─ step-2  parallel  Failed     1     2s        boom
-func taskTree(wp *kubeciv1.Workplan) []string {
+func taskTree(clk clock.PassiveClock, wp *kubeciv1.Workplan) []string {
 	status := map[string]*kubeciv1.StepStatus{}
 	for i := range wp.Status.Steps {
 		status[wp.Status.Steps[i].Name] = &wp.Status.Steps[i]
@@ -119,7 +117,7 @@ func taskTree(wp *kubeciv1.Workplan) []string {
 		}
 		took := ""
 		if st.StartTime != nil {
-			took = runDuration(st.StartTime, st.FinishTime)
+			took = runDuration(clk, st.StartTime, st.FinishTime)
 		}
 		rows = append(rows, []string{branch + ts.Step.Name, kind, string(st.Phase), exit, took, firstLine(st.Message, 120)})
 	}

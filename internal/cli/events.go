@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -131,7 +132,7 @@ func eventsMissing(err error) string {
 
 // eventLines are the rows of an Events section, as kubectl describe shows
 // them: "5m (x3 over 20m)" for repeated events.
-func eventLines(evs []event) []string {
+func eventLines(clk clock.PassiveClock, evs []event) []string {
 	if len(evs) == 0 {
 		return nil
 	}

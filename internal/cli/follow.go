@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
@@ -45,8 +47,14 @@ type logFollower struct {
 	out     *linePrinter
 	notes   io.Writer
 	// retryDelay is how long to wait before opening again a log whose container
-	// the kubelet had not started yet.
+	// the kubelet had not started yet, on clock.
 	retryDelay time.Duration
+	clock      clock.Clock
+	// idle, when set, is called each time the follower has acted on all it
+	// knows and waits for news, with how much news (states of the run, ends
+	// of logs, retries) it has had: tests know then what it did, without
+	// sleeping.
+	idle func(news int)
 }
 
 // stepStage is how far a step has gone, from the Workplan's status.

@@ -56,7 +56,7 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 		}
 	}()
 
-	for {
+	for news := 0; ; news++ {
 		var retry <-chan time.Time
 		if fl.wp != nil {
 			wake := fl.advance(ctx)
@@ -64,8 +64,11 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 				return fl.wp, nil
 			}
 			if !wake.IsZero() {
-				retry = time.After(time.Until(wake))
+				retry = f.clock.After(wake.Sub(f.clock.Now()))
 			}
+		}
+		if f.idle != nil {
+			f.idle(news)
 		}
 		select {
 		case u, ok := <-updates:
@@ -135,7 +138,7 @@ func (fl *follow) advance(ctx context.Context) time.Time {
 				switch {
 				case fl.gone[pod]:
 					fl.progress[i] = progressDone
-				case time.Now().Before(fl.notBefore[i]):
+				case fl.clock.Now().Before(fl.notBefore[i]):
 					open = true
 					if wake.IsZero() || fl.notBefore[i].Before(wake) {
 						wake = fl.notBefore[i]
@@ -169,7 +172,7 @@ func (fl *follow) streamEnded(ctx context.Context, e streamEnd) error {
 		return ctx.Err()
 	case errors.Is(e.err, errNotStarted) && !fl.wp.Status.Phase.Finished():
 		fl.progress[e.step] = progressPending
-		fl.notBefore[e.step] = time.Now().Add(fl.retryDelay)
+		fl.notBefore[e.step] = fl.clock.Now().Add(fl.retryDelay)
 	case errors.Is(e.err, errPodGone):
 		if pod := podOf(fl.wp, ts); !fl.gone[pod] {
 			fl.gone[pod] = true

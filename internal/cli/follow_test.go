@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/manifest"
@@ -74,6 +75,13 @@ func (f *fakeStreams) pipe(t *testing.T, key string) *io.PipeWriter {
 	}
 }
 
+// opens counts the followed logs opened.
+func (f *fakeStreams) opens() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pipes)
+}
+
 func (f *fakeStreams) isOpen(key string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -115,7 +123,42 @@ func withSteps(wp *kubeciv1.Workplan, p kubeciv1.WorkplanPhase, steps map[string
 }
 
 func newTestFollower(streams logStreamer, out, notes io.Writer) *logFollower {
-	return &logFollower{streams: streams, out: newLinePrinter(out, false, nil), notes: notes, retryDelay: 10 * time.Millisecond}
+	return &logFollower{streams: streams, out: newLinePrinter(out, false, nil), notes: notes, retryDelay: 10 * time.Millisecond,
+		clock: clocktesting.NewFakeClock(time.Now())}
+}
+
+// idleFollower is a follower that reports when it is idle.
+type idleFollower struct {
+	*logFollower
+	clock *clocktesting.FakeClock
+	news  chan int // the news the follower had when idle
+}
+
+func newIdleFollower(streams logStreamer, out, notes io.Writer) *idleFollower {
+	f := &idleFollower{logFollower: newTestFollower(streams, out, notes), news: make(chan int, 1000)}
+	f.clock = f.logFollower.clock.(*clocktesting.FakeClock)
+	f.logFollower.idle = func(news int) { f.news <- news }
+	return f
+}
+
+// waitIdle waits until the follower has acted on n pieces of news (states of
+// the run, ends of logs, retries) and waits for more. It fails at once when
+// following ends instead.
+func (f *idleFollower) waitIdle(t *testing.T, n int, ended <-chan error) {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case got := <-f.news:
+			if got >= n {
+				return
+			}
+		case err := <-ended:
+			t.Fatalf("following ended (%v) instead of waiting after %d pieces of news", err, n)
+		case <-deadline:
+			t.Fatalf("the follower never waited after %d pieces of news", n)
+		}
+	}
 }
 
 var allSucceeded = map[string]kubeciv1.StepPhase{"step-1": kubeciv1.StepSucceeded, "step-2": kubeciv1.StepSucceeded,
@@ -249,15 +292,16 @@ func TestFollowLogs(t *testing.T) {
 	streams := newFakeStreams()
 	streams.errs["run-task-1/step-4"] = []error{fmt.Errorf("%w: container is waiting to start", errNotStarted)}
 	var out, notes syncBuilder
-	f := newTestFollower(streams, &out, &notes)
+	f := newIdleFollower(streams, &out, &notes)
 	updates := make(chan runUpdate)
 	type result struct {
 		wp  *kubeciv1.Workplan
 		err error
 	}
-	done := make(chan result, 1)
+	done, ended := make(chan result, 1), make(chan error, 1)
 	go func() {
 		wp, err := f.followLogs(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
+		ended <- err
 		done <- result{wp, err}
 	}()
 	state := func(p kubeciv1.WorkplanPhase, steps map[string]kubeciv1.StepPhase) {
@@ -272,10 +316,11 @@ func TestFollowLogs(t *testing.T) {
 	waitFor(t, &out, "step-1 | compiling\n")
 
 	// step-2 and step-3 start while step-1's log has not ended yet: they wait
-	// for it, so serial steps' logs never mix.
+	// for it, so serial steps' logs never mix. The follower has had three
+	// states of the run and nothing else.
 	state(kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": S, "step-2": R, "step-3": R})
-	time.Sleep(50 * time.Millisecond)
-	if streams.isOpen("run-task-0/step-2") || streams.isOpen("run-task-0/step-3") {
+	f.waitIdle(t, 3, ended)
+	if streams.isOpen("run-task-0/step-2") || streams.isOpen("run-task-0/step-3") || streams.opens() != 1 {
 		t.Fatal("the parallel steps' logs were opened before step-1's ended")
 	}
 	writeLine(t, step1, "done")
@@ -292,9 +337,19 @@ func TestFollowLogs(t *testing.T) {
 	waitFor(t, &out, "step-2 | two b\n")
 
 	// Task 1's step starts while step-2 still logs; its first open finds the
-	// container not started yet and is retried.
+	// container not started yet and is retried once retryDelay has passed.
 	state(kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": S, "step-2": S, "step-3": S, "step-4": R})
 	step2.Close()
+	testenv.Eventually(t, "the follower waiting to retry the log of step-4", func() error {
+		if !f.clock.HasWaiters() {
+			return errors.New("no retry scheduled")
+		}
+		return nil
+	})
+	if streams.isOpen("run-task-1/step-4") {
+		t.Fatal("the log of step-4 was opened again before retryDelay passed")
+	}
+	f.clock.Step(f.retryDelay)
 	step4 := streams.pipe(t, "run-task-1/step-4")
 	writeLine(t, step4, "deploying")
 	waitFor(t, &out, "step-4 | deploying\n")
@@ -327,7 +382,7 @@ func TestFollowLogsEndsWithTheRun(t *testing.T) {
 	base := testRun(t)
 	streams := newFakeStreams()
 	var out, notes syncBuilder
-	f := newTestFollower(streams, &out, &notes)
+	f := newIdleFollower(streams, &out, &notes)
 	updates := make(chan runUpdate, 10)
 	steps, _ := selectSteps(base, "step-1")
 	done := make(chan error, 1)
@@ -337,11 +392,9 @@ func TestFollowLogsEndsWithTheRun(t *testing.T) {
 	}()
 	updates <- runUpdate{Workplan: withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": kubeciv1.StepRunning})}
 	streams.pipe(t, "run-task-0/step-1").Close()
-	select {
-	case err := <-done:
-		t.Fatalf("followLogs ended (%v) before the run", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	// Two pieces of news, the running state and the end of the log: the
+	// follower goes on waiting for the run to end.
+	f.waitIdle(t, 2, done)
 	updates <- runUpdate{Workplan: withSteps(base, kubeciv1.WorkplanCompleted, allSucceeded)}
 	if err := <-done; err != nil {
 		t.Fatal(err)

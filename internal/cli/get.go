@@ -47,7 +47,7 @@ Short names: wf for workflows, wp for workplans.`,
 			if err != nil {
 				return err
 			}
-			p, err := newObjectPrinter(o.Out, g.output, g.allNamespaces)
+			p, err := newObjectPrinter(o.Out, g.output, g.allNamespaces, o.Clock)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func runsFixture(k *kube) (*kubeciv1.Workflow, []*kubeciv1.Workplan, time.Time) 
 	for _, wp := range wps {
 		objs = append(objs, wp)
 	}
-	now := clockAfter(k.t, objs...)
+	now := k.clockAfter(objs...)
 
 	k.setStatus(wps[0], func(wp *kubeciv1.Workplan) {
 		completed(wp, now.Add(-50*time.Minute), 42*time.Second)

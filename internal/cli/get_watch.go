@@ -144,7 +144,7 @@ func (w *workflowWatch) print(wfs []kubeciv1.Workflow) error {
 	if w.p.table == nil {
 		return w.p.workflows(wfs, w.runs, true)
 	}
-	t := workflowTable(wfs, w.runs)
+	t := workflowTable(w.p.clock, wfs, w.runs)
 	t.Rows = w.p.changedRows(t.Rows)
 	return w.p.printTable(t)
 }

@@ -66,7 +66,7 @@ interleave as they come. It ends when the run ends.`,
 			if err != nil {
 				return err
 			}
-			_ = reportEnd(o.ErrOut, end)
+			_ = reportEnd(o.ErrOut, end, o.Clock)
 			return nil
 		},
 	}
@@ -106,6 +106,7 @@ func (o *Options) logFollower(c *cluster, wp *kubeciv1.Workplan, timestamps bool
 		out:        newLinePrinter(o.Out, isColorTerminal(o.Out), stepNames),
 		notes:      o.ErrOut,
 		retryDelay: logRetryDelay,
+		clock:      o.Clock,
 	}
 }
 

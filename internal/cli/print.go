@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/utils/clock"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -18,6 +19,7 @@ import (
 // printed once and the columns keep their widths.
 type objectPrinter struct {
 	out   io.Writer
+	clock clock.PassiveClock       // what ages are measured against
 	tw    flushWriter              // aligns table columns
 	table printers.ResourcePrinter // nil unless the output is a table
 	obj   printers.ResourcePrinter // for yaml, json and name
@@ -26,8 +28,8 @@ type objectPrinter struct {
 	rows map[string][]any
 }
 
-func newObjectPrinter(out io.Writer, output string, allNamespaces bool) (*objectPrinter, error) {
-	p := &objectPrinter{out: out, rows: map[string][]any{}}
+func newObjectPrinter(out io.Writer, output string, allNamespaces bool, clk clock.PassiveClock) (*objectPrinter, error) {
+	p := &objectPrinter{out: out, rows: map[string][]any{}, clock: clk}
 	switch output {
 	case "", "wide":
 		p.tw = printers.GetNewTabWriter(out)
@@ -65,7 +67,7 @@ func (p *objectPrinter) printTable(t *metav1.Table) error {
 // workplans prints wps: one object when single, else a list.
 func (p *objectPrinter) workplans(wps []kubeciv1.Workplan, single bool) error {
 	if p.table != nil {
-		return p.printTable(workplanTable(wps))
+		return p.printTable(workplanTable(p.clock, wps))
 	}
 	objs := make([]runtime.Object, len(wps))
 	for i := range wps {
@@ -78,7 +80,7 @@ func (p *objectPrinter) workplans(wps []kubeciv1.Workplan, single bool) error {
 // single, else a list.
 func (p *objectPrinter) workflows(wfs []kubeciv1.Workflow, runs *lastRuns, single bool) error {
 	if p.table != nil {
-		return p.printTable(workflowTable(wfs, runs))
+		return p.printTable(workflowTable(p.clock, wfs, runs))
 	}
 	objs := make([]runtime.Object, len(wfs))
 	for i := range wfs {
@@ -109,7 +111,7 @@ func (p *objectPrinter) workplanChanges(wps []kubeciv1.Workplan) error {
 	if p.table == nil {
 		return p.workplans(wps, true)
 	}
-	t := workplanTable(wps)
+	t := workplanTable(p.clock, wps)
 	t.Rows = p.changedRows(t.Rows)
 	return p.printTable(t)
 }

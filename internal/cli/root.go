@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // ExitError ends the command with Code after the command has printed what went
@@ -23,13 +25,26 @@ func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code)
 type Options struct {
 	genericiooptions.IOStreams
 	ConfigFlags *genericclioptions.ConfigFlags
+	// Clock tells the time: what ages and durations are measured against,
+	// and when a log that could not be opened yet is tried again.
+	Clock clock.Clock
+
+	// waiting, when set, is told of each object a watch goes on waiting
+	// after: tests learn from it what a command has seen, instead of
+	// sleeping.
+	waiting func(client.Object)
 }
 
 // NewRootCommand returns the kubeci command with all its subcommands. argv0 is
 // the program's name: installed as kubectl-kubeci it presents itself as the
 // kubectl plugin "kubectl kubeci".
 func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, ConfigFlags: genericclioptions.NewConfigFlags(true)}
+	return newRootCommand(argv0, &Options{IOStreams: streams, ConfigFlags: genericclioptions.NewConfigFlags(true), Clock: clock.RealClock{}})
+}
+
+// newRootCommand is NewRootCommand with the options given, such as a fake
+// clock.
+func newRootCommand(argv0 string, o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "kubeci",
 		Short:         "Kube CI: event-triggered CI workflows on Kubernetes, and locally",
@@ -39,9 +54,9 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 	if strings.HasPrefix(filepath.Base(argv0), "kubectl-") {
 		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl kubeci"}
 	}
-	cmd.SetIn(streams.In)
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.ErrOut)
+	cmd.SetIn(o.In)
+	cmd.SetOut(o.Out)
+	cmd.SetErr(o.ErrOut)
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
 
 	cmd.AddCommand(

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -46,45 +47,42 @@ var (
 const maxReasonWidth = 80
 
 // workflowTable is the table of wfs, with the last run of each found in runs.
-func workflowTable(wfs []kubeciv1.Workflow, runs *lastRuns) *metav1.Table {
+func workflowTable(clk clock.PassiveClock, wfs []kubeciv1.Workflow, runs *lastRuns) *metav1.Table {
 	t := &metav1.Table{ColumnDefinitions: workflowColumns}
 	for i := range wfs {
-		t.Rows = append(t.Rows, workflowRow(&wfs[i], runs.of(&wfs[i])))
+		t.Rows = append(t.Rows, workflowRow(clk, &wfs[i], runs.of(&wfs[i])))
 	}
 	return t
 }
 
 // workflowRow is one Workflow's row; last is its newest Workplan, if any.
-func workflowRow(wf *kubeciv1.Workflow, last *kubeciv1.Workplan) metav1.TableRow {
+func workflowRow(clk clock.PassiveClock, wf *kubeciv1.Workflow, last *kubeciv1.Workplan) metav1.TableRow {
 	ready, reason := "Unknown", none
 	if c := meta.FindStatusCondition(wf.Status.Conditions, kubeciv1.ConditionReady); c != nil {
 		ready, reason = string(c.Status), c.Reason
 	}
 	lastRun, lastPhase, lastName := none, none, none
 	if last != nil {
-		lastRun, lastPhase, lastName = age(last.CreationTimestamp), phase(last), last.Name
-	}
-	sa := wf.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
+		lastRun, lastPhase, lastName = age(clk, last.CreationTimestamp), phase(last), last.Name
 	}
 	return metav1.TableRow{
-		Cells:  []any{wf.Name, ready, triggersSummary(wf.Spec.Triggers), lastRun, lastPhase, age(wf.CreationTimestamp), lastName, reason, sa},
+		Cells: []any{wf.Name, ready, triggersSummary(wf.Spec.Triggers), lastRun, lastPhase, age(clk, wf.CreationTimestamp), lastName, reason,
+			wf.Spec.GetServiceAccountName()},
 		Object: runtime.RawExtension{Object: wf},
 	}
 }
 
 // workplanTable is the table of wps.
-func workplanTable(wps []kubeciv1.Workplan) *metav1.Table {
+func workplanTable(clk clock.PassiveClock, wps []kubeciv1.Workplan) *metav1.Table {
 	t := &metav1.Table{ColumnDefinitions: workplanColumns}
 	for i := range wps {
-		t.Rows = append(t.Rows, workplanRow(&wps[i]))
+		t.Rows = append(t.Rows, workplanRow(clk, &wps[i]))
 	}
 	return t
 }
 
 // workplanRow is one Workplan's row.
-func workplanRow(wp *kubeciv1.Workplan) metav1.TableRow {
+func workplanRow(clk clock.PassiveClock, wp *kubeciv1.Workplan) metav1.TableRow {
 	node := wp.Status.NodeName
 	if node == "" {
 		node = none
@@ -103,7 +101,7 @@ func workplanRow(wp *kubeciv1.Workplan) metav1.TableRow {
 	}
 	return metav1.TableRow{
 		Cells: []any{wp.Name, wp.Spec.Workflow, phase(wp), taskProgress(wp), string(wp.Spec.Trigger.Event),
-			runDuration(wp.Status.StartTime, wp.Status.CompletionTime), age(wp.CreationTimestamp), node, by, fields, reason},
+			runDuration(clk, wp.Status.StartTime, wp.Status.CompletionTime), age(clk, wp.CreationTimestamp), node, by, fields, reason},
 		Object: runtime.RawExtension{Object: wp},
 	}
 }

@@ -121,7 +121,7 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 		if err != nil {
 			return err
 		}
-		return reportEnd(o.Out, end)
+		return reportEnd(o.Out, end, o.Clock)
 	case t.wait:
 		return o.waitAndReport(ctx, c, wp.Name, t.timeout)
 	}
@@ -242,7 +242,8 @@ func (c *cluster) awaitAnswer(ctx context.Context, workflow, req string) (*kubec
 
 // watchWorkflow watches Workflow name until done says so; it fails when the
 // Workflow is deleted.
-func (c *cluster) watchWorkflow(ctx context.Context, name string, done func(*kubeciv1.Workflow) bool) error {
+func (c *cluster) watchWorkflow(ctx context.Context, name string, isDone func(*kubeciv1.Workflow) bool) error {
+	done := func(wf *kubeciv1.Workflow) bool { return c.waitingAfter(wf, isDone(wf)) }
 	opts := []client.ListOption{client.InNamespace(c.Namespace),
 		client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", name)}}
 	gone := fmt.Errorf("workflow %s was deleted", name)

@@ -102,7 +102,7 @@ func TestTriggerWait(t *testing.T) {
 	k := newKube(t)
 	k.startOperator()
 	k.create(k.sample("build", false))
-	setClock(t, time.Now())
+	k.setClock(time.Now())
 
 	for _, c := range []struct {
 		phase  kubeciv1.WorkplanPhase
@@ -182,7 +182,10 @@ func TestTriggerKeepsPendingRequest(t *testing.T) {
 	k.create(wf)
 
 	r := k.start("trigger", "build")
-	time.Sleep(time.Second) // trigger reads the Workflow and waits
+	r.waitsAfter("the pending request", func(o client.Object) bool {
+		wf, ok := o.(*kubeciv1.Workflow)
+		return ok && wf.Annotations[kubeciv1.AnnotationRunRequest] == "someone-else"
+	})
 	got := &kubeciv1.Workflow{}
 	if err := k.env.Client.Get(context.Background(), client.ObjectKeyFromObject(wf), got); err != nil {
 		t.Fatal(err)

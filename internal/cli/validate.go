@@ -41,8 +41,8 @@ prints each problem as "FILE: workflow NAME: FIELD: what is wrong" and exits 1.`
 					continue
 				}
 				tasks, _ := plan.Plan(d.Workflow.Spec.Steps)
-				fmt.Fprintf(o.Out, "%s: valid (%s in %s, %s)\n", d.Label(), count(len(d.Workflow.Spec.Steps), "step"),
-					count(len(tasks), "task"), count(len(d.Workflow.Spec.Triggers), "trigger"))
+				fmt.Fprintf(o.Out, "%s: valid (%s in %s, %s)\n", d.Label(), plan.Count(len(d.Workflow.Spec.Steps), "step"),
+					plan.Count(len(tasks), "task"), plan.Count(len(d.Workflow.Spec.Triggers), "trigger"))
 			}
 			if failed {
 				return ExitError{Code: 1}
@@ -52,12 +52,4 @@ prints each problem as "FILE: workflow NAME: FIELD: what is wrong" and exits 1.`
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "Workflow file to check (repeatable; - for standard input)")
 	return cmd
-}
-
-// count writes n and noun, plural unless n is 1: "1 task", "2 tasks".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+
+	"k8s.io/utils/clock"
 )
 
 // Exit codes of `kubeci wait` (and of trigger --wait/--logs).
@@ -92,13 +94,13 @@ func (o *Options) waitAndReport(ctx context.Context, c *cluster, name string, ti
 	case err != nil:
 		return err
 	}
-	return reportEnd(o.Out, wp)
+	return reportEnd(o.Out, wp, o.Clock)
 }
 
 // reportEnd prints to w how a finished run ended and returns the ExitError of
 // the outcome: nil when it Completed.
-func reportEnd(w io.Writer, wp *kubeciv1.Workplan) error {
-	took := runDuration(wp.Status.StartTime, wp.Status.CompletionTime)
+func reportEnd(w io.Writer, wp *kubeciv1.Workplan, clk clock.PassiveClock) error {
+	took := runDuration(clk, wp.Status.StartTime, wp.Status.CompletionTime)
 	if wp.Status.Phase == kubeciv1.WorkplanCompleted {
 		fmt.Fprintf(w, "workplan %s Completed in %s\n", wp.Name, took)
 		return nil

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/golden"
 )
@@ -42,11 +44,10 @@ func TestWaitFollowsTheRun(t *testing.T) {
 	r := k.start("wait", "build-run-4")
 	start := now.Add(-time.Minute)
 	k.setStatus(wps[3], func(wp *kubeciv1.Workplan) { runningSince(wp, start) })
-	select {
-	case code := <-r.done:
-		t.Fatalf("wait ended (code %d) while the run was going on: %s %s", code, r.out, r.errOut)
-	case <-time.After(300 * time.Millisecond):
-	}
+	r.waitsAfter("the run Running", func(o client.Object) bool {
+		wp, ok := o.(*kubeciv1.Workplan)
+		return ok && wp.Status.Phase == kubeciv1.WorkplanRunning
+	})
 	k.setStatus(wps[3], func(wp *kubeciv1.Workplan) { completed(wp, start, 30*time.Second) })
 	if code := r.wait(); code != 0 || r.out.String() != "workplan build-run-4 Completed in 30s\n" {
 		t.Errorf("got code %d, %q %q", code, r.out, r.errOut)
@@ -54,7 +55,7 @@ func TestWaitFollowsTheRun(t *testing.T) {
 
 	// A run deleted while waited for.
 	r = k.start("wait", "build-run-3")
-	time.Sleep(300 * time.Millisecond)
+	r.waitsAfter("build-run-3", func(o client.Object) bool { return o.GetName() == "build-run-3" })
 	if err := k.env.Client.Delete(context.Background(), wps[2]); err != nil {
 		t.Fatal(err)
 	}

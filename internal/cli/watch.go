@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
+	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -27,16 +30,15 @@ type listFunc func([]runtime.Object) (done bool, err error)
 // errRelist asks listAndWatch to start over with a fresh list.
 var errRelist = errors.New("watch expired")
 
-// watchRetryDelay is how long to wait before re-establishing a watch that
-// failed for a passing reason (the API server restarting, a timeout).
-const watchRetryDelay = time.Second
-
 // listAndWatch hands listed the objects a list finds, then fn every change
-// after it, in order, until one of them says done or fails, or ctx ends. A
-// watch the API server closes is resumed where it stopped; one whose
-// resourceVersion has expired starts over with a new list. Returns ctx.Err()
-// when ctx ends.
+// after it, in order, until one of them says done or fails, or ctx ends.
+// client-go's RetryWatcher resumes a watch the API server closes (its
+// timeout, a restart) where it stopped; one whose resourceVersion has expired
+// starts over with a new list. Returns ctx.Err() when ctx ends.
 func (c *cluster) listAndWatch(ctx context.Context, list client.ObjectList, opts []client.ListOption, listed listFunc, fn eventFunc) error {
+	// The RetryWatcher logs what it retries; a command's output is not the
+	// place for it.
+	ctx = klog.NewContext(ctx, logr.Discard())
 	for {
 		fresh := list.DeepCopyObject().(client.ObjectList)
 		if err := c.Client.List(ctx, fresh, opts...); err != nil {
@@ -59,101 +61,43 @@ func (c *cluster) listAndWatch(ctx context.Context, list client.ObjectList, opts
 	}
 }
 
-// watchFrom watches from resourceVersion rv, re-establishing the watch when
-// it ends or fails for a passing reason. It returns errRelist when rv expired.
+// watchFrom hands fn the changes after resourceVersion rv, through a
+// RetryWatcher. It returns errRelist when rv has expired.
 func (c *cluster) watchFrom(ctx context.Context, list client.ObjectList, opts []client.ListOption, rv string, fn eventFunc) error {
-	for {
-		raw := &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true}
-		w, err := c.Client.Watch(ctx, list.DeepCopyObject().(client.ObjectList), append(opts[:len(opts):len(opts)], &client.ListOptions{Raw: raw})...)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
-			return errRelist
-		case err != nil && transient(err):
-			if err := sleep(ctx, watchRetryDelay); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return explain(err, c.Host)
-		}
-		started := time.Now()
-		var done bool
-		rv, done, err = drain(ctx, w, rv, fn)
-		w.Stop()
-		if done || err != nil {
-			return err
-		}
-		// The API server closed the watch (its timeout, or a passing error):
-		// resume from rv, not in a tight loop if it keeps closing at once.
-		if time.Since(started) < watchRetryDelay {
-			if err := sleep(ctx, watchRetryDelay); err != nil {
-				return err
-			}
-		}
+	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+		return c.Client.Watch(ctx, list.DeepCopyObject().(client.ObjectList), append(opts[:len(opts):len(opts)], &client.ListOptions{Raw: &o})...)
+	}}
+	w, err := watchtools.NewRetryWatcherWithContext(ctx, rv, lw)
+	if err != nil {
+		return err
 	}
-}
-
-// drain hands fn the events of w until w closes or fn says done, returning
-// the last resourceVersion seen.
-func drain(ctx context.Context, w watch.Interface, rv string, fn eventFunc) (string, bool, error) {
-	for {
-		select {
-		case <-ctx.Done():
-			return rv, false, ctx.Err()
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return rv, false, nil
-			}
-			switch ev.Type {
-			case watch.Error:
-				err := apierrors.FromObject(ev.Object)
-				if status, ok := err.(apierrors.APIStatus); ok && status.Status().Code == http.StatusGone {
-					return rv, false, errRelist
-				}
-				if transient(err) {
-					return rv, false, nil
-				}
-				return rv, false, fmt.Errorf("watching: %w", err)
-			case watch.Bookmark:
-				if m, err := meta.Accessor(ev.Object); err == nil {
-					rv = m.GetResourceVersion()
-				}
-				continue
-			}
-			if m, err := meta.Accessor(ev.Object); err == nil {
-				rv = m.GetResourceVersion()
-			}
-			if done, err := fn(ev); done || err != nil {
-				return rv, done, err
-			}
+	_, err = watchtools.UntilWithoutRetry(ctx, w, func(ev watch.Event) (bool, error) {
+		if ev.Type != watch.Error {
+			return fn(ev)
 		}
-	}
-}
-
-// transient reports errors worth retrying: the API server busy, restarting or
-// timing out.
-func transient(err error) bool {
-	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+		err := apierrors.FromObject(ev.Object)
+		if status, ok := err.(apierrors.APIStatus); ok && status.Status().Code == http.StatusGone {
+			return false, errRelist
+		}
+		return false, fmt.Errorf("watching: %w", explain(err, c.Host))
+	})
+	switch {
+	case ctx.Err() != nil:
 		return ctx.Err()
-	case <-t.C:
-		return nil
+	case errors.Is(err, watchtools.ErrWatchClosed):
+		// The RetryWatcher gave up without saying why: start over.
+		return errRelist
 	}
+	return err
 }
 
 // watchWorkplan hands fn the Workplan name as it is now and after each change,
 // or nil when it does not exist or once it is deleted, until fn says done.
-func (c *cluster) watchWorkplan(ctx context.Context, name string, fn func(*kubeciv1.Workplan) (bool, error)) error {
+func (c *cluster) watchWorkplan(ctx context.Context, name string, handle func(*kubeciv1.Workplan) (bool, error)) error {
+	fn := func(wp *kubeciv1.Workplan) (bool, error) {
+		done, err := handle(wp)
+		return c.waitingAfter(wp, done || err != nil), err
+	}
 	opts := []client.ListOption{client.InNamespace(c.Namespace),
 		client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", name)}}
 	return c.listAndWatch(ctx, &kubeciv1.WorkplanList{}, opts,

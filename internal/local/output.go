@@ -61,7 +61,7 @@ func (p *Printer) header(wp *kubeciv1.Workplan, steps []Step, runtime, note stri
 	}
 	p.steps(names)
 	p.Infof("Running workflow %s (%s in %s) as %s, a manual run: triggers are not watched locally",
-		wp.Spec.Workflow, count(len(steps), "step"), count(len(wp.Spec.Tasks), "task"), wp.Name)
+		wp.Spec.Workflow, plan.Count(len(steps), "step"), plan.Count(len(wp.Spec.Tasks), "task"), wp.Name)
 	if note != "" {
 		runtime += " (" + note + ")"
 	}
@@ -71,14 +71,6 @@ func (p *Printer) header(wp *kubeciv1.Workplan, steps []Step, runtime, note stri
 	} else {
 		p.Infof("Workspace: %s (removed at the end)", ws.Dir)
 	}
-}
-
-// count is "1 step", "2 steps".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Infof prints a line about the run to Out.

@@ -97,7 +97,7 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 		if ts.Task != task {
 			task = ts.Task
 			t := wp.Spec.Tasks[task]
-			p.task(task, stepNamesOf(t.SerialSteps), stepNamesOf(t.ParallelSteps))
+			p.task(task, plan.StepNames(t.SerialSteps), plan.StepNames(t.ParallelSteps))
 		}
 		p.started(ts)
 	}
@@ -183,14 +183,6 @@ func exitMessage(code int) string {
 		return "the command was not found"
 	}
 	return ""
-}
-
-func stepNamesOf(steps []kubeciv1.Step) []string {
-	var out []string
-	for _, s := range steps {
-		out = append(out, s.Name)
-	}
-	return out
 }
 
 // newRunID returns 10 random hex digits.

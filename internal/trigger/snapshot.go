@@ -99,11 +99,7 @@ func Record(obj *unstructured.Unstructured, paths []FieldPath) (Recorded, error)
 		if rec.Fields == nil {
 			rec.Fields = map[string]string{}
 		}
-		s := FieldValueString(v)
-		if len(s) > MaxFieldValueBytes {
-			s = truncateUTF8(s, MaxFieldValueBytes)
-		}
-		rec.Fields[p.String()] = s
+		rec.Fields[p.String()] = kubeciv1.TruncateMessage(FieldValueString(v), MaxFieldValueBytes)
 	}
 	data, err := json.Marshal(clean)
 	if err != nil {
@@ -151,14 +147,6 @@ func reduce(obj map[string]any, paths []FieldPath, withLabels bool) map[string]a
 		}
 	}
 	return out
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // EventOf is the record of what started the run of f: the event, the object's

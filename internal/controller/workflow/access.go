@@ -54,10 +54,7 @@ func newAccessChecker(c client.Client, clk clock.PassiveClock) *accessChecker {
 // check returns a Forbidden problem when wf's ServiceAccount may not list or
 // watch the objects of one of the targets.
 func (a *accessChecker) check(ctx context.Context, wf *kubeciv1.Workflow, filters []trigger.Filter) (*problem, error) {
-	sa := wf.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
+	sa := wf.Spec.GetServiceAccountName()
 	for _, f := range filters {
 		for _, verb := range []string{"list", "watch"} {
 			q := accessQuestion{namespace: wf.Namespace, serviceAccount: sa, verb: verb, target: f.Target}

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/controller/status"
 	"github.com/kubeci/kubeci/internal/plan"
 	"github.com/kubeci/kubeci/internal/trigger"
 	"github.com/kubeci/kubeci/internal/watch"
@@ -61,7 +62,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows/finalizers,verbs=update
-// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=create;get;list;watch
+// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=create;get;list;watch;delete
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -95,12 +96,16 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if err := mgr.Add(r.registry); err != nil {
 		return nil, err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &kubeciv1.Workplan{}, indexRunsOfWorkflow, runsOfWorkflow); err != nil {
+		return nil, err
+	}
 	crds := &metav1.PartialObjectMetadata{}
 	crds.SetGroupVersionKind(apiextensionsCRD)
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("workflow").
 		For(&kubeciv1.Workflow{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&kubeciv1.Workplan{}, builder.WithPredicates(runEnded)).
 		WatchesRawSource(r.dispatch.source()).
 		Watches(crds, handler.EnqueueRequestsFromMapFunc(r.waitingForKinds)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, opts.MaxConcurrentReconciles)}).
@@ -126,13 +131,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := wf.DeepCopy()
 	decidedAt := r.Clock.Now()
 	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, decidedAt)
-	if patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf); patchErr != nil {
-		return ctrl.Result{}, errors.Join(err, patchErr)
-	}
-	if decided && err == nil {
+	saved, patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf)
+	err = errors.Join(err, patchErr)
+	if decided && err == nil && saved == status.Saved {
 		r.dispatch.decided(req.NamespacedName, decidedAt)
 	}
-	return result, err
+	err = errors.Join(err, r.reconcileHistory(ctx, wf))
+	return status.Result(result, saved, err)
 }
 
 // reconcile runs the steps in order, each of which may stop the rest: validate,
@@ -232,7 +237,7 @@ func (r *Reconciler) notReady(wf *kubeciv1.Workflow, owner types.NamespacedName,
 	r.stopWatching(owner)
 	wf.Status.LastObservedGeneration = 0
 	if setReady(wf, metav1.ConditionFalse, p.reason, p.message) {
-		r.Recorder.Eventf(wf, nil, "Warning", p.reason, "Watch", "%s", truncate(p.message, 1024))
+		r.Recorder.Eventf(wf, nil, "Warning", p.reason, "Watch", "%s", kubeciv1.TruncateMessage(p.message, 1024))
 	}
 }
 
@@ -243,21 +248,18 @@ func (r *Reconciler) stopWatching(owner types.NamespacedName) {
 	sharedInformers.Set(float64(len(r.registry.Keys())))
 }
 
-// patchStatus writes the status when it changed. The patch carries the
-// resourceVersion read, so a status written meanwhile is never overwritten with
-// an older record: the conflict makes the Workflow decide again.
-func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, before, wf *kubeciv1.Workflow) error {
+// patchStatus writes the status when it changed, as package status says: a
+// status written meanwhile is never overwritten with an older record, and a
+// conflict makes the Workflow decide again.
+func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, before, wf *kubeciv1.Workflow) (status.Outcome, error) {
 	if equality.Semantic.DeepEqual(before.Status, wf.Status) {
-		return nil
+		return status.Saved, nil
 	}
-	err := r.Status().Patch(ctx, wf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
-	switch {
-	case err == nil:
+	saved, err := status.Patch(ctx, r.Client, before, wf)
+	if saved == status.Saved && err == nil {
 		r.written.wrote(key, before.ResourceVersion, wf)
-	case apierrors.IsNotFound(err):
-		return nil
 	}
-	return err
+	return saved, err
 }
 
 // getWorkflow reads a Workflow from the cache, or, when the cache still holds

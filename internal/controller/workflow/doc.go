@@ -6,5 +6,8 @@
 // status.lastObservedResourceGeneration (package trigger) and creates one
 // Workplan per real change, under a name derived from the change so that a
 // retry or a restart can never start it twice. Manual runs are asked for with
-// the kube.ci/run-request annotation and answered the same way.
+// the kube.ci/run-request annotation and answered the same way. As the CronJob
+// controller prunes its Jobs, the controller also deletes the oldest ended
+// runs beyond the Workflow's history limits (history.go): a run's end, or a
+// change of the limits, wakes the Workflow up.
 package workflow

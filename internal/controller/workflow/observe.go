@@ -1,7 +1,6 @@
 package workflow
 
 import (
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -13,9 +12,9 @@ import (
 // observe gathers Decide's input for wf from the synced shared informers.
 func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (trigger.Input, error) {
 	in := trigger.Input{
-		Observed:  wf.Status.LastObservedResourceGeneration,
-		Unmatched: map[types.UID]bool{},
-		Gone:      r.dispatch.goneObjects(owner),
+		Observed:        wf.Status.LastObservedResourceGeneration,
+		Unmatched:       map[types.UID]bool{},
+		Gone:            r.dispatch.goneObjects(owner),
 		Baseline:        trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers)),
 		DeletedFallback: deletedFallback(filters),
 	}

@@ -22,6 +22,31 @@ import (
 func TestOperatorWorksWithItsGeneratedRole(t *testing.T) {
 	env := testenv.Get(t)
 	ns := env.Namespace(t)
+	cfg := operatorConfig(t, env, ns)
+
+	grantWatch(t, env, ns, "", "configmaps", "secrets") // the Workflows' ServiceAccount may read both
+	cms := workflowWith(ns, "configmaps", kubeciv1.Trigger{APIVersion: "v1", Kind: "ConfigMap", OnAddOrUpdate: true})
+	secrets := workflowWith(ns, "secrets", kubeciv1.Trigger{APIVersion: "v1", Kind: "Secret", OnAddOrUpdate: true})
+	create(t, env, cms)
+	create(t, env, secrets)
+
+	startOperatorWith(t, env, cfg, ns)
+
+	waitReady(t, env, cms, metav1.ConditionTrue, kubeciv1.ReasonWatching)
+	create(t, env, configMap(ns, "c", nil, "1"))
+	waitWorkplans(t, env, ns, cms.Name, 1)
+
+	got := waitReady(t, env, secrets, metav1.ConditionFalse, kubeciv1.ReasonWatchFailed)
+	if msg := got.Status.Conditions[0].Message; !strings.Contains(msg, "the operator cannot list and watch secrets/v1 in namespace "+ns) ||
+		!strings.Contains(msg, "forbidden") {
+		t.Errorf("unexpected message: %s", msg)
+	}
+}
+
+// operatorConfig reaches the API server as a user granted the generated RBAC
+// role of the operator, and nothing else, until the test ends.
+func operatorConfig(t *testing.T, env *testenv.Env, ns string) *rest.Config {
+	t.Helper()
 	ctx := context.Background()
 	data, err := os.ReadFile(filepath.Join(env.Root, "config", "rbac", "role.yaml"))
 	if err != nil {
@@ -44,24 +69,7 @@ func TestOperatorWorksWithItsGeneratedRole(t *testing.T) {
 		_ = env.Client.Delete(ctx, binding)
 		_ = env.Client.Delete(ctx, role)
 	})
-
-	grantWatch(t, env, ns, "", "configmaps", "secrets") // the Workflows' ServiceAccount may read both
-	cms := workflowWith(ns, "configmaps", kubeciv1.Trigger{APIVersion: "v1", Kind: "ConfigMap", OnAddOrUpdate: true})
-	secrets := workflowWith(ns, "secrets", kubeciv1.Trigger{APIVersion: "v1", Kind: "Secret", OnAddOrUpdate: true})
-	create(t, env, cms)
-	create(t, env, secrets)
-
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	startOperatorWith(t, env, cfg, ns)
-
-	waitReady(t, env, cms, metav1.ConditionTrue, kubeciv1.ReasonWatching)
-	create(t, env, configMap(ns, "c", nil, "1"))
-	waitWorkplans(t, env, ns, cms.Name, 1)
-
-	got := waitReady(t, env, secrets, metav1.ConditionFalse, kubeciv1.ReasonWatchFailed)
-	if msg := got.Status.Conditions[0].Message; !strings.Contains(msg, "the operator cannot list and watch secrets/v1 in namespace "+ns) ||
-		!strings.Contains(msg, "forbidden") {
-		t.Errorf("unexpected message: %s", msg)
-	}
+	return cfg
 }

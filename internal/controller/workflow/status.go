@@ -21,7 +21,7 @@ func setReady(wf *kubeciv1.Workflow, status metav1.ConditionStatus, reason, mess
 		Type:               kubeciv1.ConditionReady,
 		Status:             status,
 		Reason:             reason,
-		Message:            truncate(message, 32*1024),
+		Message:            kubeciv1.TruncateMessage(message, 32*1024),
 		ObservedGeneration: wf.Generation,
 	})
 	return prev == nil || prev.Reason != reason || prev.Status != status
@@ -33,11 +33,4 @@ func readyReason(wf *kubeciv1.Workflow) string {
 		return c.Reason
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -138,7 +138,7 @@ func (c *cleanupStep) set(status metav1.ConditionStatus, reason, format string, 
 		Type:               kubeciv1.ConditionWorkspaceCleaned,
 		Status:             status,
 		Reason:             reason,
-		Message:            truncate(fmt.Sprintf(format, args...), maxReason),
+		Message:            kubeciv1.TruncateMessage(fmt.Sprintf(format, args...), maxReason),
 		ObservedGeneration: c.in.Workplan.Generation,
 		LastTransitionTime: metav1.Time{Time: c.in.Now},
 	}
@@ -214,7 +214,7 @@ func (r *Reconciler) reconcileCleanup(ctx context.Context, s *scope) (done bool,
 			// A namespace being deleted, or an admission policy, refuses the
 			// pod: retrying cannot help, and the Workplan must not stay stuck.
 			setCondition(&s.wp.Status, s.wp.Generation, kubeciv1.ConditionWorkspaceCleaned, metav1.ConditionFalse, kubeciv1.ReasonCleanupAbandoned,
-				truncate(fmt.Sprintf("gave up removing %s from node %s: the cleanup pod was refused: %v; remove it by hand",
+				kubeciv1.TruncateMessage(fmt.Sprintf("gave up removing %s from node %s: the cleanup pod was refused: %v; remove it by hand",
 					workspacePath(r.Options.WorkspaceRoot, s.wp), s.wp.Status.NodeName, err), maxReason), r.Clock.Now())
 			log.FromContext(ctx).Info("cleanup pod refused; cleanup abandoned", "pod", pod.Name, "error", err.Error())
 			return true, nil

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/controller/status"
 )
 
 const (
@@ -38,14 +39,9 @@ const (
 	indexNodeName = "kube.ci/status.nodeName"
 )
 
-// IndexWorkplanWorkflow is a field index of Workplans by spec.workflow that
-// SetupWithManager registers with the manager's cache. Other controllers of
-// the same manager may list by it (client.MatchingFields) but must not
-// register it again.
-const IndexWorkplanWorkflow = "kube.ci/spec.workflow"
-
 // Reconciler runs Workplans: one pod per task on the run's node, status
-// from the pods, cleanup of the workspace, history limits.
+// from the pods, cleanup of the workspace. (Their Workflow's controller
+// prunes the ended ones beyond its history limits.)
 type Reconciler struct {
 	Client client.Client
 	// APIReader reads around the cache, to confirm that a pod the cache does
@@ -58,36 +54,43 @@ type Reconciler struct {
 	// Clock tells the time for deadlines and grace periods.
 	Clock   clock.PassiveClock
 	Options Options
-
-	// deleted remembers the runs recently deleted for the history limit.
-	deleted recentDeletes
 }
 
-// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=get;list;watch;patch;delete
+// +kubebuilder:rbac:groups=kube.ci,resources=workplans,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kube.ci,resources=workplans/finalizers,verbs=update
-// +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// SetupWithManager checks the options, fills in their defaults, registers the
-// field indexes the controller lists by, and starts watching Workplans, their
-// pods and nodes. The manager's pod cache may be limited to pods labelled
-// kube.ci/workplan: the controller sees no other pod.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Options = r.Options.withDefaults()
-	if err := r.Options.validate(); err != nil {
-		return fmt.Errorf("workplan controller: %w", err)
+// SetupWithManager creates the Workplan controller and adds it to mgr, as
+// the Workflow controller's SetupWithManager does: it checks the options,
+// fills in their defaults, registers the field indexes the controller lists
+// by, and starts watching Workplans, their pods and nodes. The manager's pod
+// cache may be limited to pods labelled kube.ci/workplan: the controller sees
+// no other pod.
+func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("workplan controller: %w", err)
 	}
-	if r.Client == nil || r.APIReader == nil || r.Scheme == nil || r.Recorder == nil || r.Clock == nil {
-		return errors.New("workplan controller: Client, APIReader, Scheme, Recorder and Clock must be set")
-	}
-	for _, obj := range []runtime.Object{&kubeciv1.Workplan{}, &kubeciv1.Workflow{}, &corev1.Pod{}, &corev1.Node{}} {
-		if _, err := apiutil.GVKForObject(obj, r.Scheme); err != nil {
-			return fmt.Errorf("workplan controller: the manager's scheme lacks a kind it needs (add kube.ci/v1alpha1 and client-go's scheme): %w", err)
+	for _, obj := range []runtime.Object{&kubeciv1.Workplan{}, &corev1.Pod{}, &corev1.Node{}} {
+		if _, err := apiutil.GVKForObject(obj, mgr.GetScheme()); err != nil {
+			return nil, fmt.Errorf("workplan controller: the manager's scheme lacks a kind it needs (add kube.ci/v1alpha1 and client-go's scheme): %w", err)
 		}
 	}
+	r := &Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("kubeci-workplan"),
+		Clock:     opts.Clock,
+		Options:   opts,
+	}
+	return r, r.setupWithManager(mgr)
+}
+
+func (r *Reconciler) setupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &corev1.Pod{}, indexOwner, podOwnerUID); err != nil {
@@ -98,11 +101,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return []string{n}
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	if err := idx.IndexField(ctx, &kubeciv1.Workplan{}, IndexWorkplanWorkflow, func(o client.Object) []string {
-		return []string{o.(*kubeciv1.Workplan).Spec.Workflow}
 	}); err != nil {
 		return err
 	}
@@ -187,30 +185,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 	s.release = done
-	if !deleting && wp.Status.Phase.Finished() {
-		if err := r.reconcileHistory(ctx, wp); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
 	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 }
 
-// finish saves the status, then records the Events and metrics of what
-// changed, and releases the finalizer once the cleanup is over. A conflict
-// means the cache was behind: the newer Workplan is on its way and will be
-// reconciled, so it is not an error.
+// finish saves the status as package status says, then records the Events
+// and metrics of what changed, and releases the finalizer once the cleanup is
+// over. A conflict means the cache was behind: the newer Workplan is
+// reconciled again shortly, so it is not an error.
 func (r *Reconciler) finish(ctx context.Context, old *kubeciv1.Workplan, s *scope, res ctrl.Result, retErr error) (ctrl.Result, error) {
 	wp := s.wp
 	if !equality.Semantic.DeepEqual(old.Status, wp.Status) {
-		err := r.Client.Status().Patch(ctx, wp, client.MergeFromWithOptions(old, client.MergeFromWithOptimisticLock{}))
+		saved, err := status.Patch(ctx, r.Client, old, wp)
 		switch {
-		case apierrors.IsConflict(err):
-			log.FromContext(ctx).V(1).Info("Workplan changed meanwhile; reconciling the newer one")
-			return ctrl.Result{RequeueAfter: time.Second}, retErr
-		case apierrors.IsNotFound(err):
+		case saved == status.Gone:
 			return ctrl.Result{}, nil
-		case err != nil:
-			return res, errors.Join(retErr, fmt.Errorf("saving the status: %w", err))
+		case saved == status.Conflict || err != nil:
+			return status.Result(res, saved, errors.Join(retErr, err))
 		}
 		for _, n := range notices(&old.Status, &wp.Status) {
 			r.Recorder.Eventf(wp, nil, n.eventType, n.reason, n.action, "%s", n.note)
@@ -223,13 +213,13 @@ func (r *Reconciler) finish(ctx context.Context, old *kubeciv1.Workplan, s *scop
 		switch {
 		case apierrors.IsConflict(err):
 			log.FromContext(ctx).V(1).Info("Workplan changed meanwhile; releasing its finalizer on the next reconcile")
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+			return status.Result(res, status.Conflict, nil)
 		case err != nil:
-			return res, fmt.Errorf("removing finalizer %s: %w", kubeciv1.FinalizerWorkspaceCleanup, err)
+			return ctrl.Result{}, fmt.Errorf("removing finalizer %s: %w", kubeciv1.FinalizerWorkspaceCleanup, err)
 		}
 	}
 	if retErr == nil {
 		res.RequeueAfter = soonest(res.RequeueAfter, s.requeueAfter)
 	}
-	return res, retErr
+	return status.Result(res, status.Saved, retErr)
 }

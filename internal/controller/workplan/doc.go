@@ -39,7 +39,10 @@
 //  5. Stopping. spec.cancelled, the Workplan's deletion, or
 //     activeDeadlineSeconds (counted from the Workplan's creation, like a
 //     Job's) end the run Failed with reason Cancelled or DeadlineExceeded, and
-//     the running pod is deleted (its containers get their grace period).
+//     the running pod is stopped but kept, with its logs: it gets an
+//     activeDeadlineSeconds it has already passed, so the kubelet stops its
+//     containers (they get their grace period) and the pod ends Failed. A pod
+//     that never started has nothing to keep and is deleted (stopPod).
 //
 //  6. Cleanup. Once the run has ended and its pods have stopped, a cleanup
 //     pod (Options.CleanupImage) on the run's node removes the workspace
@@ -56,9 +59,11 @@
 //     the garbage collector remove them before they ran); annotations tie
 //     them to it, and the controller deletes them before the finalizer goes.
 //
-//  7. History. When a run has ended, the oldest ended runs of its Workflow
-//     beyond successfulRunsHistoryLimit and failedRunsHistoryLimit (10 and
-//     10 by default) are deleted, their pods with them.
+//  7. History. Once a run has ended, the Workflow controller (package
+//     workflow, which a run's end wakes up) deletes the oldest ended runs of
+//     the Workflow beyond successfulRunsHistoryLimit and
+//     failedRunsHistoryLimit (10 and 10 by default), their pods with them;
+//     this controller's finalizer sees to their workspace first.
 //
 // # Level-triggered
 //
@@ -82,6 +87,6 @@
 // controller.go wires the controller and holds Reconcile; observe.go gathers
 // the pods and the node; run.go, podstate.go, steps.go and cancel.go decide
 // the run; task.go applies that decision; pods.go builds the pods;
-// cleanup.go decides and runs the cleanup; finalizer.go, history.go,
-// events.go and metrics.go do what their names say; node.go follows nodes.
+// cleanup.go decides and runs the cleanup; finalizer.go, events.go and
+// metrics.go do what their names say; node.go follows nodes.
 package workplan

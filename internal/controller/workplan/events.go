@@ -53,7 +53,7 @@ type notice struct {
 func notices(old, cur *kubeciv1.WorkplanStatus) []notice {
 	var out []notice
 	add := func(eventType, reason, action, format string, args ...any) {
-		out = append(out, notice{eventType, reason, action, truncate(fmt.Sprintf(format, args...), maxNote)})
+		out = append(out, notice{eventType, reason, action, kubeciv1.TruncateMessage(fmt.Sprintf(format, args...), maxNote)})
 	}
 	if cur.NodeName != "" && old.NodeName == "" {
 		add(corev1.EventTypeNormal, EventNodeSelected, actionRun, "the run is placed on node %s: its workspace is there and every later pod is pinned to it", cur.NodeName)

@@ -124,15 +124,9 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r := &workplan.Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("kubeci-workplan"),
-		Clock:     h.clock,
-		Options:   h.opts,
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
+	opts := h.opts
+	opts.Clock = h.clock
+	if _, err := workplan.SetupWithManager(mgr, opts); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

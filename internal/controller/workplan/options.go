@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Defaults of Options.
@@ -54,6 +56,10 @@ type Options struct {
 	// MaxConcurrentReconciles is how many Workplans are reconciled at once.
 	// Default 1 (controller-runtime's).
 	MaxConcurrentReconciles int
+
+	// Clock tells the time for deadlines and grace periods. Default the real
+	// clock.
+	Clock clock.PassiveClock
 }
 
 // withDefaults returns o with every unset field set to its default.
@@ -81,6 +87,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CleanupAttempts == 0 {
 		o.CleanupAttempts = DefaultCleanupAttempts
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
 	}
 	return o
 }

@@ -30,8 +30,6 @@ const (
 	// cleanupMountPath is where the cleanup pod sees the workflow's folder
 	// holding the workspace it removes.
 	cleanupMountPath = "/workspaces"
-	// defaultServiceAccount runs the pods of Workplans that name none.
-	defaultServiceAccount = "default"
 	// annotationCleanupOf and annotationCleanupOfUID tie a cleanup pod to its
 	// Workplan (name and UID), in place of an owner reference.
 	annotationCleanupOf    = "kube.ci/cleanup-of"
@@ -78,7 +76,7 @@ func taskPod(wp *kubeciv1.Workplan, index int, root, node string) (*corev1.Pod, 
 		ObjectMeta: podMeta(wp, names.TaskPod(wp.Name, index), strconv.Itoa(index)),
 		Spec: corev1.PodSpec{
 			RestartPolicy:      corev1.RestartPolicyNever,
-			ServiceAccountName: serviceAccount(wp),
+			ServiceAccountName: wp.Spec.GetServiceAccountName(),
 			Affinity:           pinnedTo(node),
 			Volumes:            []corev1.Volume{hostPathVolume(workspacePath(root, wp))},
 		},
@@ -165,7 +163,7 @@ func cleanupPod(wp *kubeciv1.Workplan, attempt int, root, node, image string) *c
 		ObjectMeta: meta,
 		Spec: corev1.PodSpec{
 			RestartPolicy:                corev1.RestartPolicyNever,
-			ServiceAccountName:           serviceAccount(wp),
+			ServiceAccountName:           wp.Spec.GetServiceAccountName(),
 			AutomountServiceAccountToken: ptr.To(false),
 			Affinity:                     pinnedTo(node),
 			Tolerations: []corev1.Toleration{{
@@ -259,13 +257,6 @@ func hostPathVolume(dir string) corev1.Volume {
 			Type: ptr.To(corev1.HostPathDirectoryOrCreate),
 		}},
 	}
-}
-
-func serviceAccount(wp *kubeciv1.Workplan) string {
-	if wp.Spec.ServiceAccountName == "" {
-		return defaultServiceAccount
-	}
-	return wp.Spec.ServiceAccountName
 }
 
 func cloneEnv(env []corev1.EnvVar) []corev1.EnvVar {

@@ -12,6 +12,7 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
+	"github.com/kubeci/kubeci/internal/plan"
 )
 
 // noTask is runDecision.Create when no pod is to be created.
@@ -119,7 +120,7 @@ func decideRun(in runInput) runDecision {
 	}
 
 	st.PodName = pod.Name
-	out := evalTaskPod(pod, i, stepNames(wp.Spec.Tasks[i]), in.Node, in.Now, in.Options)
+	out := evalTaskPod(pod, i, plan.StepNames(wp.Spec.Tasks[i].SerialSteps, wp.Spec.Tasks[i].ParallelSteps), in.Node, in.Now, in.Options)
 	switch out.verdict {
 	case podSucceeded:
 		return end(kubeciv1.ReasonCompleted, fmt.Sprintf("all %d tasks succeeded", n))
@@ -164,7 +165,7 @@ func endRun(st *kubeciv1.WorkplanStatus, generation int64, reason, message strin
 		status = metav1.ConditionTrue
 		st.Phase = kubeciv1.WorkplanCompleted
 	}
-	st.Reason = truncate(message, maxReason)
+	st.Reason = kubeciv1.TruncateMessage(message, maxReason)
 	st.CompletionTime = &metav1.Time{Time: now}
 	endSteps(st.Steps, message)
 	setCondition(st, generation, kubeciv1.ConditionSucceeded, status, reason, st.Reason, now)
@@ -179,7 +180,7 @@ const maxReason = 2000
 
 // setProgress records what a run that goes on is doing.
 func setProgress(st *kubeciv1.WorkplanStatus, generation int64, message string, now time.Time) {
-	st.Reason = truncate(message, maxReason)
+	st.Reason = kubeciv1.TruncateMessage(message, maxReason)
 	setCondition(st, generation, kubeciv1.ConditionSucceeded, metav1.ConditionUnknown, kubeciv1.ReasonRunning, st.Reason, now)
 }
 
@@ -203,17 +204,6 @@ func progress(pod *corev1.Pod, task int) string {
 		return fmt.Sprintf("task %d: pod %s runs on node %s", task, pod.Name, pod.Spec.NodeName)
 	}
 	return fmt.Sprintf("task %d: pod %s is starting on node %s", task, pod.Name, pod.Spec.NodeName)
-}
-
-// stepNames lists a task's steps in the order they run.
-func stepNames(task kubeciv1.Task) []string {
-	var out []string
-	for _, steps := range [][]kubeciv1.Step{task.SerialSteps, task.ParallelSteps} {
-		for _, s := range steps {
-			out = append(out, s.Name)
-		}
-	}
-	return out
 }
 
 // firstNode is the node of the first task pod that has one: where the

@@ -82,7 +82,7 @@ func observeContainer(st kubeciv1.StepStatus, cs *corev1.ContainerStatus) kubeci
 		st.Phase = kubeciv1.StepWaiting
 		st.Message = ""
 		if w := cs.State.Waiting; startErrors[w.Reason] != startOK {
-			st.Message = truncate(fmt.Sprintf("%s: %s", w.Reason, w.Message), maxStepMessage)
+			st.Message = kubeciv1.TruncateMessage(fmt.Sprintf("%s: %s", w.Reason, w.Message), maxStepMessage)
 		}
 	}
 	return st
@@ -115,7 +115,7 @@ func endSteps(steps []kubeciv1.StepStatus, why string) {
 			steps[i].Phase = kubeciv1.StepSkipped
 		case kubeciv1.StepRunning:
 			steps[i].Phase = kubeciv1.StepFailed
-			steps[i].Message = truncate("stopped: "+why, maxStepMessage)
+			steps[i].Message = kubeciv1.TruncateMessage("stopped: "+why, maxStepMessage)
 		}
 	}
 }
@@ -125,15 +125,6 @@ func timeOrNil(t metav1.Time) *metav1.Time {
 		return nil
 	}
 	return &t
-}
-
-// truncate keeps the first max characters of s, marking the cut.
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-3]) + "..."
 }
 
 // truncateHead keeps the last max characters of s, marking the cut.

@@ -1,0 +1,70 @@
+// Package status is how Kube CI's controllers write what they observed, the
+// one convention both the Workflow and the Workplan controller follow:
+//
+//   - A reconcile works on a copy of the object read and writes its status
+//     once, at the end, when it changed: a merge patch that carries the
+//     resourceVersion read (an optimistic lock), so that a status written
+//     meanwhile is never overwritten with an older record.
+//   - A conflict is not an error: the cache was behind the object, and the
+//     reconcile is done again, from the newer object, after ConflictRetry.
+//   - An object deleted meanwhile needs nothing more.
+//   - A reconcile that fails returns its error alone: controller-runtime
+//     ignores (with a warning) a Result returned together with an error, and
+//     retries with its own backoff.
+package status
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// ConflictRetry is how soon an object whose status write met a conflict is
+// reconciled again.
+const ConflictRetry = time.Second
+
+// Outcome is what became of a status write.
+type Outcome int
+
+const (
+	// Saved: the status is saved (or there was nothing new to write).
+	Saved Outcome = iota
+	// Conflict: the object changed since it was read; nothing was saved.
+	Conflict
+	// Gone: the object no longer exists.
+	Gone
+)
+
+// Patch writes the status of obj, a changed copy of before, with an
+// optimistic lock. A conflict or a deleted object is an Outcome, not an
+// error.
+func Patch(ctx context.Context, c client.Client, before, obj client.Object) (Outcome, error) {
+	err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case err == nil:
+		return Saved, nil
+	case apierrors.IsConflict(err):
+		log.FromContext(ctx).V(1).Info("the object changed meanwhile; reconciling the newer one", "retryAfter", ConflictRetry)
+		return Conflict, nil
+	case apierrors.IsNotFound(err):
+		return Gone, nil
+	}
+	return Saved, fmt.Errorf("saving the status: %w", err)
+}
+
+// Result is what a reconcile returns: its error alone when it failed,
+// otherwise res, sooner when a status write met a conflict.
+func Result(res ctrl.Result, outcome Outcome, err error) (ctrl.Result, error) {
+	switch {
+	case err != nil:
+		return ctrl.Result{}, err
+	case outcome == Conflict && (res.RequeueAfter == 0 || res.RequeueAfter > ConflictRetry):
+		return ctrl.Result{RequeueAfter: ConflictRetry}, nil
+	}
+	return res, nil
+}
