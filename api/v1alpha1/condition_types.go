@@ -32,6 +32,10 @@ const (
 	// ReasonWatchFailed: the operator could not start or keep a watch, for
 	// example because its own RBAC does not cover the kind.
 	ReasonWatchFailed = "WatchFailed"
+	// ReasonTooManyObjects: the triggers match more objects than the
+	// Workflow's record of acted-on changes can hold; the message gives the
+	// numbers. Nothing runs until the triggers are narrowed.
+	ReasonTooManyObjects = "TooManyObjects"
 )
 
 // Reasons of a Workplan's Succeeded condition (also used in status.reason and

@@ -34,6 +34,10 @@ import (
 // looks again, besides when a CRD changes.
 const unknownResourceRetry = 15 * time.Second
 
+// tooManyObjectsRetry is how often a Workflow matching too many objects
+// looks again (objects may have been deleted meanwhile).
+const tooManyObjectsRetry = 2 * time.Minute
+
 // watchFailedRetry is how often a Workflow whose watch fails looks again.
 const watchFailedRetry = 30 * time.Second
 
@@ -178,8 +182,11 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		return ctrl.Result{}, false, nil // the informer's sync wakes the Workflow up
 	}
 
-	if err := r.reconcileTriggers(ctx, wf, owner, filters, now); err != nil {
-		return ctrl.Result{}, false, err
+	if prob, err := r.reconcileTriggers(ctx, wf, owner, filters); err != nil || prob != nil {
+		if prob != nil {
+			r.notReady(wf, owner, *prob)
+		}
+		return ctrl.Result{RequeueAfter: tooManyObjectsRetry}, false, err
 	}
 	setReady(wf, metav1.ConditionTrue, kubeciv1.ReasonWatching, watchingMessage(filters))
 	wf.Status.LastObservedGeneration = wf.Generation
@@ -210,14 +217,20 @@ func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trig
 
 // reconcileTriggers decides which changes start runs, starts them, and records
 // what was acted on.
-func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, now time.Time) error {
+// A Workflow whose triggers match more objects than its record can hold says
+// so (Ready=False, TooManyObjects), starts nothing, and looks again after
+// tooManyObjectsRetry, or when its spec changes.
+func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (*problem, error) {
 	in, err := r.observe(wf, owner, filters)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := trigger.Decide(in)
+	if msg := trigger.CheckRecordSize(out.Observed); msg != "" {
+		return &problem{kubeciv1.ReasonTooManyObjects, msg}, nil
+	}
 	if err := r.startRuns(ctx, wf, owner, out.Fires); err != nil {
-		return err
+		return nil, err
 	}
 	triggerDecisions.WithLabelValues("fired").Add(float64(len(out.Fires)))
 	triggerDecisions.WithLabelValues("unchanged").Add(float64(out.Unchanged))
@@ -228,7 +241,7 @@ func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflo
 		wf.Status.LastObservedResourceGeneration = nil
 	}
 	wf.Status.ObservedTriggers = trigger.TriggersHash(wf.Spec.Triggers)
-	return nil
+	return nil, nil
 }
 
 // notReady records why the Workflow is not Ready and stops its watches; an
