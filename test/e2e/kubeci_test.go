@@ -54,7 +54,7 @@ func installKubeCI(t *testing.T) (*cluster.Cluster, client.Client) {
 	cl := cluster.Get(t)
 	installOnce.Do(func() {
 		ctx := context.Background()
-		if installErr = cl.ImportGoImage(ctx, "./cmd/kubeci-operator", images.Operator); installErr != nil {
+		if installErr = cl.ImportGoImage(ctx, "./cmd/kubeci-operator", "kubeci.local/kubeci-operator:e2e", ""); installErr != nil {
 			return
 		}
 		if _, installErr = cl.RunKubectl(ctx, "apply", "--server-side", "-k", "config"); installErr != nil {
