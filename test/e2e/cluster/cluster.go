@@ -147,7 +147,7 @@ func (cl *Cluster) ImportBinaryImage(binaryPath, imageName string) error {
 // ./test/e2e/cmd/apiprobe) as a static binary (image.GoBuild; ldflags are
 // added to its own) and imports it as imageName with ImportBinaryImage.
 func (cl *Cluster) ImportGoImage(ctx context.Context, pkg, imageName, ldflags string) error {
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return err
 	}
