@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -27,10 +26,8 @@ import (
 func fakeBusybox(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "busybox")
-	cmd := exec.Command("go", "build", "-o", out, "./testdata/fakebusybox")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	if err := GoBuild(t.Context(), ".", out, "./testdata/fakebusybox", ""); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -1,8 +1,6 @@
 package images
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -16,10 +14,8 @@ import (
 func fakeBusybox(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "busybox")
-	cmd := exec.Command("go", "build", "-o", out, "../../../internal/image/testdata/fakebusybox")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	if err := image.GoBuild(t.Context(), "../../../internal/image", out, "./testdata/fakebusybox", ""); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
