@@ -38,12 +38,12 @@ const (
 	nodeNameField = "metadata.name"
 )
 
-// CleanupCommand is the command of the cleanup pod's container: the
+// cleanupCommand is the command of the cleanup pod's container: the
 // operator's cleanup subcommand (internal/workspace.Remove), which removes
 // the workspace folder given as its argument, dotfiles and all, and fails
 // when something is left. Options.CleanupImage must hold it: Kube CI's image
 // does.
-var CleanupCommand = []string{"/usr/local/bin/kubeci-operator", "cleanup"}
+var cleanupCommand = []string{"/usr/local/bin/kubeci-operator", "cleanup"}
 
 // workspacePath is the run's workspace folder on its node:
 // <root>/<namespace>/<workflow>/<workplan>. Namespaces, Workflow and Workplan
@@ -148,7 +148,7 @@ func cleanupPod(wp *kubeciv1.Workplan, attempt int, root, node, image string) *c
 			Containers: []corev1.Container{{
 				Name:    cleanupContainer,
 				Image:   image,
-				Command: CleanupCommand,
+				Command: slices.Clone(cleanupCommand),
 				Args:    []string{path.Join(cleanupMountPath, wp.Name)},
 				// Steps may write files as any user: only root can remove
 				// them all. The image's own user is the non-root 65532.
