@@ -8,15 +8,20 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -248,5 +253,42 @@ func TestWriteOCI(t *testing.T) {
 	size, err := img.Size()
 	if err != nil || size < int64(len(files["blobs/sha256/"+m.Layers[0].Digest.Hex])) {
 		t.Errorf("Size() = %d, %v; want at least the layer's size", size, err)
+	}
+}
+
+// Push writes the image to a registry (here an in-memory one), where it has
+// the same digest, and returns the reference by digest.
+func TestPush(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	img, err := FromBinary(fakeBusybox(t), "kubeci.local/tool:e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := img.Push(t.Context(), host+"/kubeci:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := host + "/kubeci@" + digest; got != want {
+		t.Errorf("Push = %s, want %s", got, want)
+	}
+	ref, err := name.ParseReference(host+"/kubeci:v1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Digest.String() != digest {
+		t.Errorf("the registry has %s, want %s", desc.Digest, digest)
+	}
+	if _, err := img.Push(t.Context(), "not a name"); err == nil {
+		t.Error("Push accepted an invalid name")
 	}
 }
