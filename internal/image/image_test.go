@@ -189,10 +189,9 @@ func TestFromBinariesFirstIsEntrypoint(t *testing.T) {
 	}
 }
 
-// WriteOCI writes an OCI layout tarball that names the manifest under every
-// name asked for (tag and digest), holds every blob, and is byte for byte
-// the same when written again.
-func TestWriteOCI(t *testing.T) {
+// toolImage is an image around the fake busybox, and its digest.
+func toolImage(t *testing.T) (*Image, string) {
+	t.Helper()
 	img, err := FromBinary(fakeBusybox(t), "kubeci.local/tool:e2e")
 	if err != nil {
 		t.Fatal(err)
@@ -201,6 +200,14 @@ func TestWriteOCI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return img, digest
+}
+
+// WriteOCI writes an OCI layout tarball that names the manifest under every
+// name asked for (tag and digest), holds every blob, and is byte for byte
+// the same when written again.
+func TestWriteOCI(t *testing.T) {
+	img, digest := toolImage(t)
 	byDigest := "kubeci.local/tool@" + digest
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.tar"), filepath.Join(dir, "b.tar")
@@ -262,14 +269,7 @@ func TestPush(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := FromBinary(fakeBusybox(t), "kubeci.local/tool:e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	img, digest := toolImage(t)
 	got, err := img.Push(t.Context(), host+"/kubeci:v1")
 	if err != nil {
 		t.Fatal(err)
