@@ -10,7 +10,7 @@ K8S_ASSETS     = $(shell hack/build-k8s.sh kube-apiserver etcd)
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS        = -X github.com/kubeci/kubeci/internal/version.Version=$(VERSION)
 # Generated files `make verify` regenerates and compares.
-GENERATED      = api/v1alpha1/zz_generated.deepcopy.go config/crd config/rbac/role.yaml
+GENERATED      = api/v1alpha1/zz_generated.deepcopy.go config/crd config/rbac/role.yaml charts/kubeci/crds charts/kubeci/templates/manifests.yaml
 
 ##@ General
 
@@ -25,9 +25,10 @@ generate: ## Generate deepcopy code for the API types.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate the CRDs and the operator's RBAC role.
+manifests: ## Generate the CRDs, the operator's RBAC role and the Helm chart's copies of config/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=kubeci-operator paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	$(GO) run ./hack/release chart
 
 .PHONY: fmt
 fmt: ## Format the Go code.
@@ -52,11 +53,26 @@ build: ## Build bin/kubeci and bin/kubeci-operator.
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci ./cmd/kubeci
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kubeci-operator ./cmd/kubeci-operator
 
-IMG ?= kubeci-operator:latest
+# IMG names Kube CI's image (REGISTRY/NAME:TAG); when set, `make image` and
+# `make release` push it there (credentials from the Docker configuration).
+IMG ?=
+IMAGE_FLAGS    = -version $(VERSION) $(if $(IMG),-name $(IMG) -push)
+
+.PHONY: image
+image: ## Build Kube CI's image without Docker into bin/kubeci-image.tar (OCI layout; reproducible); IMG=registry/name:tag pushes it.
+	$(GO) run ./hack/release image $(IMAGE_FLAGS)
+
+.PHONY: release
+release: ## VERSION=v0.x.y: the image, dist/install.yaml and dist/charts/kubeci, the image by digest (IMG=... also pushes it).
+	$(GO) run ./hack/release release $(IMAGE_FLAGS)
+
+.PHONY: helm
+helm: ## Build bin/helm from the Go module proxy (hack/helm pins the release).
+	hack/build-helm.sh
 
 .PHONY: docker-build
-docker-build: ## Build the operator's image with Docker (IMG=name:tag).
-	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
+docker-build: ## Build Kube CI's image with Docker instead (IMG=name:tag).
+	docker build --build-arg VERSION=$(VERSION) -t $(or $(IMG),kubeci:latest) .
 
 ##@ Test
 

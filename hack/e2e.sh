@@ -29,6 +29,8 @@ start=$(date +%s)
 # The Kubernetes binaries (cached; minutes on a fresh machine), built before
 # `go test` so that its timeout covers the tests only.
 hack/build-k8s.sh etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl >/dev/null
+# Helm, for the chart's server-side dry run (TestHelmChartDryRun).
+hack/build-helm.sh >/dev/null
 go build -o bin/e2e-cluster ./test/e2e/cmd/e2e-cluster
 go vet -tags e2e ./test/e2e/...
 status=0

@@ -1,7 +1,8 @@
 // Command kubeci-operator runs Kube CI's controllers: the Workflow controller,
 // which watches trigger objects and creates Workplans, and the Workplan
 // controller, which runs them as pods. It runs in a cluster under its
-// ServiceAccount, or outside one with only KUBECONFIG set.
+// ServiceAccount, or outside one with KUBECONFIG and --cleanup-image set.
+// `kubeci-operator cleanup DIR` is what its cleanup pods run.
 package main
 
 import (
@@ -40,6 +41,9 @@ type flags struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "cleanup" {
+		os.Exit(cleanupMain(os.Args[2:]))
+	}
 	var f flags
 	fs := flag.CommandLine
 	config.RegisterFlags(fs) // --kubeconfig
@@ -52,8 +56,8 @@ func main() {
 	fs.IntVar(&f.workplan.MaxConcurrentReconciles, "workplan-concurrency", 4, "Workplans reconciled at once.")
 	fs.StringVar(&f.workplan.WorkspaceRoot, "workspace-root", workplan.DefaultWorkspaceRoot,
 		"Folder on each node holding the runs' workspaces, at <root>/<namespace>/<workflow>/<workplan>.")
-	fs.StringVar(&f.workplan.CleanupImage, "cleanup-image", workplan.DefaultCleanupImage,
-		"Image of the pod that removes a finished run's workspace (needs sh and rm).")
+	fs.StringVar(&f.workplan.CleanupImage, "cleanup-image", os.Getenv(envOwnImage),
+		"Image of the pod that removes a finished run's workspace with kubeci-operator cleanup: Kube CI's image, by digest (default $"+envOwnImage+", the operator's own image in the shipped Deployment).")
 	fs.DurationVar(&f.workplan.ImagePullGracePeriod, "image-pull-grace-period", workplan.DefaultImagePullGracePeriod,
 		"How long a step's container may fail to start (image pull errors) before the run fails.")
 	fs.DurationVar(&f.workplan.UnschedulableGracePeriod, "unschedulable-grace-period", workplan.DefaultUnschedulableGracePeriod,

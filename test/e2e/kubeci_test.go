@@ -3,22 +3,16 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -38,49 +32,6 @@ const workspaceRoot = "/kubeci"
 // The tests use controller-runtime's client, which logs through its own
 // logger: these tests report through testing instead.
 func init() { ctrllog.SetLogger(logr.Discard()) }
-
-var (
-	installOnce sync.Once
-	installErr  error
-	kubeci      client.Client
-)
-
-// installKubeCI installs Kube CI once per test binary, the way a user does:
-// the operator's image built from this checkout, then `kubectl apply -k` of
-// the shipped manifests (test/e2e/config only points them at the local
-// images). The operator runs as a pod under its own ServiceAccount and RBAC.
-func installKubeCI(t *testing.T) (*cluster.Cluster, client.Client) {
-	t.Helper()
-	cl := cluster.Get(t)
-	installOnce.Do(func() {
-		ctx := context.Background()
-		if installErr = cl.ImportGoImage(ctx, "./cmd/kubeci-operator", images.Operator); installErr != nil {
-			return
-		}
-		if _, installErr = cl.RunKubectl(ctx, "apply", "--server-side", "-k", "config"); installErr != nil {
-			return
-		}
-		// A reused cluster may run an operator built from older code under the
-		// same image name: start it afresh.
-		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "restart", "deployment/kubeci-operator"); installErr != nil {
-			return
-		}
-		if _, installErr = cl.RunKubectl(ctx, "-n", "kubeci-system", "rollout", "status", "deployment/kubeci-operator", "--timeout=3m"); installErr != nil {
-			logs, _ := cl.RunKubectl(ctx, "-n", "kubeci-system", "logs", "deployment/kubeci-operator", "--tail=50")
-			installErr = fmt.Errorf("%w\noperator logs:\n%s", installErr, logs)
-			return
-		}
-		scheme := runtime.NewScheme()
-		utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-		utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
-		utilruntime.Must(kubeciv1.AddToScheme(scheme))
-		kubeci, installErr = client.New(cl.RESTConfig, client.Options{Scheme: scheme})
-	})
-	if installErr != nil {
-		t.Fatalf("installing Kube CI: %v", installErr)
-	}
-	return cl, kubeci
-}
 
 // workflowNamespace is a fresh namespace whose default ServiceAccount may
 // read the given resources (so the Workflows' triggers pass the access check).

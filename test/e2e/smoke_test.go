@@ -122,7 +122,7 @@ func TestSmokeInClusterAPIAccess(t *testing.T) {
 	cl := cluster.Get(t)
 	ns := cl.Namespace(t)
 	const image = "kubeci.local/apiprobe:e2e"
-	if err := cl.ImportGoImage(t.Context(), "./test/e2e/cmd/apiprobe", image); err != nil {
+	if err := cl.ImportGoImage(t.Context(), "./test/e2e/cmd/apiprobe", image, ""); err != nil {
 		t.Fatal(err)
 	}
 

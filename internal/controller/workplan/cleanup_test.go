@@ -255,11 +255,18 @@ func TestOptionsValidate(t *testing.T) {
 		want string
 	}{
 		{"defaults", Options{}, ""},
+		{"no cleanup image", Options{CleanupImage: "-"}, "no cleanup image"},
 		{"relative root", Options{WorkspaceRoot: "kubeci"}, `workspace root "kubeci" must be a clean absolute path`},
 		{"unclean root", Options{WorkspaceRoot: "/kubeci/../etc"}, "must be a clean absolute path"},
 		{"root of the node", Options{WorkspaceRoot: "/"}, `workspace root must not be "/"`},
 		{"no attempts", Options{CleanupAttempts: -1}, "cleanup attempts must be at least 1"},
 	} {
+		switch tc.o.CleanupImage {
+		case "":
+			tc.o.CleanupImage = testCleanupImage
+		case "-":
+			tc.o.CleanupImage = ""
+		}
 		err := tc.o.withDefaults().validate()
 		switch {
 		case tc.want == "" && err != nil:

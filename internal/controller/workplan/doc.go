@@ -45,7 +45,8 @@
 //     that never started has nothing to keep and is deleted (stopPod).
 //
 //  6. Cleanup. Once the run has ended and its pods have stopped, a cleanup
-//     pod (Options.CleanupImage) on the run's node removes the workspace
+//     pod (Kube CI's own image, Options.CleanupImage, running the operator's
+//     cleanup subcommand as root) on the run's node removes the workspace
 //     folder, dotfiles included, and nothing else; it is then deleted and the
 //     WorkspaceCleaned condition turns True (Cleaned). When no pod ever
 //     reached a node there is nothing to clean (NothingToClean). A failing

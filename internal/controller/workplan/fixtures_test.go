@@ -20,7 +20,10 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // testOptions are the defaults, which the unit tests rely on.
-var testOptions = Options{}.withDefaults()
+// testCleanupImage is the cleanup image the tests run with.
+const testCleanupImage = "kubeci.local/kubeci@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+var testOptions = Options{CleanupImage: testCleanupImage}.withDefaults()
 
 // loadSampleWorkflow reads the design doc's example Workflow (config/samples).
 func loadSampleWorkflow(t testing.TB) *kubeciv1.Workflow {

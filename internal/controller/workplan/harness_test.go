@@ -91,6 +91,9 @@ type harness struct {
 // newHarness starts the controller in a fresh namespace with one Ready node.
 func newHarness(t *testing.T, opts workplan.Options) *harness {
 	t.Helper()
+	if opts.CleanupImage == "" {
+		opts.CleanupImage = "kubeci.local/kubeci:test"
+	}
 	env := testenv.Get(t)
 	grantOperatorRole(t, env)
 	h := &harness{t: t, env: env, c: env.Client, ns: env.Namespace(t), clock: clocktesting.NewFakeClock(time.Now()), opts: opts}

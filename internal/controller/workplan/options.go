@@ -11,7 +11,6 @@ import (
 // Defaults of Options.
 const (
 	DefaultWorkspaceRoot            = "/kubeci"
-	DefaultCleanupImage             = "busybox:1.36"
 	DefaultImagePullGracePeriod     = 5 * time.Minute
 	DefaultUnschedulableGracePeriod = 10 * time.Minute
 	DefaultNodeLostGracePeriod      = 5 * time.Minute
@@ -27,7 +26,8 @@ type Options struct {
 	// workspaces, at <root>/<namespace>/<workflow>/<workplan>. Default "/kubeci".
 	WorkspaceRoot string
 	// CleanupImage is the image of the pod that removes a finished run's
-	// workspace. It needs sh and rm. Default "busybox:1.36".
+	// workspace with CleanupCommand: Kube CI's own image, by digest (the
+	// shipped Deployment gives the operator its own image). Required.
 	CleanupImage string
 
 	// ImagePullGracePeriod is how long a step's container may fail to start
@@ -67,9 +67,6 @@ func (o Options) withDefaults() Options {
 	if o.WorkspaceRoot == "" {
 		o.WorkspaceRoot = DefaultWorkspaceRoot
 	}
-	if o.CleanupImage == "" {
-		o.CleanupImage = DefaultCleanupImage
-	}
 	if o.ImagePullGracePeriod == 0 {
 		o.ImagePullGracePeriod = DefaultImagePullGracePeriod
 	}
@@ -101,6 +98,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("workspace root %q must be a clean absolute path such as %q", o.WorkspaceRoot, DefaultWorkspaceRoot)
 	case o.WorkspaceRoot == "/":
 		return fmt.Errorf("workspace root must not be \"/\": use a folder of its own such as %q", DefaultWorkspaceRoot)
+	case o.CleanupImage == "":
+		return fmt.Errorf("no cleanup image: give Kube CI's own image (--cleanup-image, or KUBECI_OPERATOR_IMAGE as the shipped Deployment does)")
 	case o.ImagePullGracePeriod < 0 || o.UnschedulableGracePeriod < 0 || o.NodeLostGracePeriod < 0:
 		return fmt.Errorf("grace periods must not be negative")
 	case o.CleanupBackoff < 0 || o.MaxCleanupBackoff < o.CleanupBackoff:

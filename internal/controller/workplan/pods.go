@@ -39,12 +39,12 @@ const (
 	nodeNameField = "metadata.name"
 )
 
-// cleanupScript removes the workspace folder given as $1, dotfiles and all,
-// and fails when something is left.
-const cleanupScript = `set -eu
-rm -rf -- "$1"
-if [ -e "$1" ]; then echo "kubeci: $1 could not be removed" >&2; exit 1; fi
-echo "kubeci: removed $1"`
+// cleanupCommand is the command of the cleanup pod's container: the
+// operator's cleanup subcommand (internal/workspace.Remove), which removes
+// the workspace folder given as its argument, dotfiles and all, and fails
+// when something is left. Options.CleanupImage must hold it: Kube CI's image
+// does.
+var cleanupCommand = []string{"/usr/local/bin/kubeci-operator", "cleanup"}
 
 // workspacePath is the run's workspace folder on its node:
 // <root>/<namespace>/<workflow>/<workplan>. Namespaces, Workflow and Workplan
@@ -175,8 +175,11 @@ func cleanupPod(wp *kubeciv1.Workplan, attempt int, root, node, image string) *c
 			Containers: []corev1.Container{{
 				Name:    cleanupContainer,
 				Image:   image,
-				Command: []string{"sh"},
-				Args:    []string{"-c", cleanupScript, "kubeci-cleanup", path.Join(cleanupMountPath, wp.Name)},
+				Command: slices.Clone(cleanupCommand),
+				Args:    []string{path.Join(cleanupMountPath, wp.Name)},
+				// Steps may write files as any user: only root can remove
+				// them all. The image's own user is the non-root 65532.
+				SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0)},
 				VolumeMounts: []corev1.VolumeMount{{
 					Name:      workspaceVolume,
 					MountPath: cleanupMountPath,

@@ -25,7 +25,7 @@ func TestPodsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.CheckYAML(t, "doc-example.task-1.golden.yaml", pod1)
-	golden.CheckYAML(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", "busybox:1.36"))
+	golden.CheckYAML(t, "doc-example.cleanup.golden.yaml", cleanupPod(wp, 1, "/kubeci", "node-a", testCleanupImage))
 }
 
 // A run started by a GitRepository's new revision: every step gets the

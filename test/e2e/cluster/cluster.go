@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubeci/kubeci/test/e2e/images"
+	"github.com/kubeci/kubeci/internal/image"
 )
 
 // Cluster is a running cluster, brought up by this process (Up) or reused
@@ -126,16 +126,17 @@ func (cl *Cluster) ReadHostFile(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// ImportImage loads an image into the cluster's containerd; pods use it with
+// ImportImage loads an image into the cluster's containerd under its name,
+// or under names (tags or references by digest) when given; pods use it with
 // imagePullPolicy IfNotPresent or Never.
-func (cl *Cluster) ImportImage(img *images.Image) error {
-	return importImage(cl.Config, img)
+func (cl *Cluster) ImportImage(img *image.Image, names ...string) error {
+	return importImage(cl.Config, img, names...)
 }
 
-// ImportBinaryImage builds an image around a static binary (images.FromBinary:
+// ImportBinaryImage builds an image around a static binary (image.FromBinary:
 // run as user 65532, the binary as entrypoint) and imports it.
 func (cl *Cluster) ImportBinaryImage(binaryPath, imageName string) error {
-	img, err := images.FromBinary(binaryPath, imageName)
+	img, err := image.FromBinary(binaryPath, imageName)
 	if err != nil {
 		return err
 	}
@@ -143,21 +144,16 @@ func (cl *Cluster) ImportBinaryImage(binaryPath, imageName string) error {
 }
 
 // ImportGoImage builds a command of this repository (a package such as
-// ./cmd/kubeci-operator) as a static binary (CGO_ENABLED=0; buildFlags such
-// as -ldflags go before the package) and imports it as imageName with
-// ImportBinaryImage.
-func (cl *Cluster) ImportGoImage(ctx context.Context, pkg, imageName string, buildFlags ...string) error {
-	root, err := repoRoot()
+// ./test/e2e/cmd/apiprobe) as a static binary (image.GoBuild; ldflags are
+// added to its own) and imports it as imageName with ImportBinaryImage.
+func (cl *Cluster) ImportGoImage(ctx context.Context, pkg, imageName, ldflags string) error {
+	root, err := RepoRoot()
 	if err != nil {
 		return err
 	}
 	out := filepath.Join(cl.Config.Path("images", "bin"), filepath.Base(pkg))
-	args := append(append([]string{"build", "-trimpath", "-o", out}, buildFlags...), pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	if err := image.GoBuild(ctx, root, out, pkg, ldflags); err != nil {
+		return err
 	}
 	return cl.ImportBinaryImage(out, imageName)
 }

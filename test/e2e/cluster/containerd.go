@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kubeci/kubeci/internal/image"
 	"github.com/kubeci/kubeci/test/e2e/images"
 )
 
@@ -21,15 +22,17 @@ import (
 // kubelet) uses.
 const containerdNamespace = "k8s.io"
 
-// importImage writes img as a docker-archive in the state folder and imports it
-// into the cluster's containerd, where the kubelet finds it by name.
-func importImage(c *Config, img *images.Image) error {
+// importImage writes img as an OCI layout tarball in the state folder and
+// imports it into the cluster's containerd under its name, or under names
+// when given, where the kubelet finds it (a reference by digest included:
+// the tarball keeps the manifest, so containerd sees the same digest).
+func importImage(c *Config, img *image.Image, names ...string) error {
 	dir := c.Path("images")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(img.Name)+".tar")
-	if err := img.WriteArchive(file); err != nil {
+	if err := img.WriteOCI(file, names...); err != nil {
 		return err
 	}
 	if out, err := ctr(c, "images", "import", file); err != nil {
@@ -40,7 +43,7 @@ func importImage(c *Config, img *images.Image) error {
 
 // importBaseImages imports the pause (sandbox) and busybox (step) images.
 func importBaseImages(c *Config) error {
-	for _, build := range []func(string) (*images.Image, error){images.NewPause, images.NewBusybox} {
+	for _, build := range []func(string) (*image.Image, error){images.NewPause, images.NewBusybox} {
 		img, err := build(images.DefaultBusyboxPath)
 		if err != nil {
 			return err

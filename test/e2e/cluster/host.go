@@ -98,9 +98,9 @@ func k8sBinaries(root string) (string, error) {
 	return dir, nil
 }
 
-// repoRoot finds the repository's root folder: the closest folder above the
+// RepoRoot finds the repository's root folder: the closest folder above the
 // working directory whose go.mod declares the Kube CI module.
-func repoRoot() (string, error) {
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

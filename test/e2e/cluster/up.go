@@ -62,7 +62,7 @@ func Up(ctx context.Context, opts Options) (cl *Cluster, err error) {
 			lock.release()
 		}
 	}()
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func run(args []string) error {
 		return nil
 	case "image":
 		if len(args) != 3 {
-			return fmt.Errorf("usage: e2e-cluster image BINARY NAME (for example: e2e-cluster image bin/kubeci-operator kubeci.local/kubeci-operator:e2e)")
+			return fmt.Errorf("usage: e2e-cluster image BINARY NAME (for example: e2e-cluster image bin/kubeci kubeci.local/kubeci-cli:e2e)")
 		}
 		c, err := cluster.LoadConfig(dir)
 		if err != nil {

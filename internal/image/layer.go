@@ -1,4 +1,4 @@
-package images
+package image
 
 import (
 	"archive/tar"
@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // entry is one file, folder or symbolic link of a layer.
@@ -24,34 +25,42 @@ type entry struct {
 	UID, GID int
 }
 
-// layer gathers entries and writes them as one image layer.
-type layer struct {
+// Layer gathers files, folders and links and writes them as one image
+// layer. A later entry of the same name replaces an earlier one.
+type Layer struct {
 	entries map[string]entry
 }
 
-func newLayer() *layer { return &layer{entries: map[string]entry{}} }
+// NewLayer returns an empty layer.
+func NewLayer() *Layer { return &Layer{entries: map[string]entry{}} }
 
-// dir adds a folder (and its missing parents).
-func (l *layer) dir(name string, mode int64, uid, gid int) {
+// Dir adds a folder (and its missing parents).
+func (l *Layer) Dir(name string, mode int64, uid, gid int) {
 	l.parents(name)
 	l.entries[clean(name)] = entry{Name: clean(name), Mode: mode, Dir: true, UID: uid, GID: gid}
 }
 
-// file adds a regular file owned by root.
-func (l *layer) file(name string, mode int64, data []byte) {
+// File adds a regular file owned by root.
+func (l *Layer) File(name string, mode int64, data []byte) {
 	l.parents(name)
 	l.entries[clean(name)] = entry{Name: clean(name), Mode: mode, Data: data}
 }
 
-// symlink adds a symbolic link.
-func (l *layer) symlink(name, target string) {
+// Symlink adds a symbolic link.
+func (l *Layer) Symlink(name, target string) {
 	l.parents(name)
 	l.entries[clean(name)] = entry{Name: clean(name), Mode: 0o777, Link: target}
 }
 
+// Has reports whether the layer holds an entry of that name.
+func (l *Layer) Has(name string) bool {
+	_, ok := l.entries[clean(name)]
+	return ok
+}
+
 // parents adds the folders above name that are not in the layer yet, as
 // root-owned 0755 folders.
-func (l *layer) parents(name string) {
+func (l *Layer) parents(name string) {
 	for dir := path.Dir(clean(name)); dir != "." && dir != "/"; dir = path.Dir(dir) {
 		if _, ok := l.entries[dir]; !ok {
 			l.entries[dir] = entry{Name: dir, Mode: 0o755, Dir: true}
@@ -61,7 +70,7 @@ func (l *layer) parents(name string) {
 
 // tar writes the layer as an uncompressed tar archive, folders before their
 // content and names sorted, with zero times so that the result is reproducible.
-func (l *layer) tar() ([]byte, error) {
+func (l *Layer) tar() ([]byte, error) {
 	names := make([]string, 0, len(l.entries))
 	for name := range l.entries {
 		names = append(names, name)
@@ -105,15 +114,17 @@ func (l *layer) tar() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// image turns the layer into an image layer (gzip-compressed when written).
-func (l *layer) image() (v1.Layer, error) {
+// layer turns the layer into an OCI image layer (gzip-compressed when
+// written; Go's gzip output depends only on its input, so the compressed
+// digest is reproducible too).
+func (l *Layer) layer() (v1.Layer, error) {
 	data, err := l.tar()
 	if err != nil {
 		return nil, err
 	}
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
-	})
+	}, tarball.WithMediaType(types.OCILayer))
 }
 
 func clean(name string) string {
