@@ -40,6 +40,7 @@ type runFlags struct {
 	keepWorkspace bool
 	stepTimeout   time.Duration
 	output        string
+	images        []string
 }
 
 func newRunCommand(o *Options) *cobra.Command {
@@ -94,12 +95,26 @@ interrupted by SIGINT or SIGTERM.`,
 	cmd.Flags().BoolVar(&f.keepWorkspace, "keep-workspace", false, "Keep the temporary workspace and print its path")
 	cmd.Flags().DurationVar(&f.stepTimeout, "step-timeout", 0, "Stop a step that runs longer than this (for example 10m; 0: no limit)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "Output format: text or json")
+	cmd.Flags().StringArrayVar(&f.images, "image", nil, "Run steps of image FROM in image TO instead (FROM=TO, repeatable; a mirror, a local registry)")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		fmt.Fprintf(o.ErrOut, "Error: %v\nSee '%s --help'.\n", err, c.CommandPath())
 		return ExitError{Code: runNotRun}
 	})
-	cmd.AddCommand(newHostStepCommand())
+	cmd.AddCommand(newHostStepCommand(), newOCIStepCommand())
 	return cmd
+}
+
+// newOCIStepCommand is the hidden command the oci runtime re-executes kubeci
+// with to mount a step's root before it runs runc.
+func newOCIStepCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                local.OCIStepCommand,
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			return ExitError{Code: local.OCIStepMain(args)}
+		},
+	}
 }
 
 // newHostStepCommand is the hidden command the host runtime re-executes
@@ -150,7 +165,15 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	}
 	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress))
 
-	rt, note, err := local.Select(ctx, f.runtime, local.RuntimeOptions{Self: []string{"/proc/self/exe", "run"}, Grace: stopGrace})
+	imageMap, err := local.ParseImageMap(f.images)
+	if err != nil {
+		return notRun("%v", err)
+	}
+	opts := local.RuntimeOptions{Self: []string{"/proc/self/exe", "run"}, Grace: stopGrace, ProbeImages: probeImages(doc.Workflow, imageMap)}
+	if isColorTerminal(o.ErrOut) {
+		opts.Progress = local.NewPullBars(o.ErrOut)
+	}
+	rt, note, err := local.Select(ctx, f.runtime, opts)
 	if err != nil {
 		return notRun("the %s runtime cannot work here: %v", f.runtime, err)
 	}
@@ -165,6 +188,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 		StepTimeout:   f.stepTimeout,
 		Printer:       printer,
 		Namespace:     *o.ConfigFlags.Namespace,
+		Images:        imageMap,
 	})
 	if err != nil {
 		return notRun("%v", err)
@@ -188,6 +212,21 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 		return ExitError{Code: 128 + int(syscall.SIGINT)}
 	}
 	return ExitError{Code: runStepFailed}
+}
+
+// probeImages tells --runtime auto whether the oci runtime can have every
+// image of wf, within 10 seconds.
+func probeImages(wf *kubeciv1.Workflow, m local.ImageMap) func(context.Context, *local.OCI) error {
+	return func(ctx context.Context, o *local.OCI) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		for _, s := range wf.Spec.Steps {
+			if err := o.Images.Check(ctx, m.Map(s.Image)); err != nil {
+				return fmt.Errorf("oci: %w", err)
+			}
+		}
+		return nil
+	}
 }
 
 // interruptible returns a context that SIGINT or SIGTERM cancels, saying so

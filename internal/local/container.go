@@ -64,7 +64,7 @@ func (c *Container) Available(ctx context.Context) error {
 
 // Prepare remembers the run; a workspace path with a comma cannot be given to
 // --mount.
-func (c *Container) Prepare(run RunInfo) ([]string, error) {
+func (c *Container) Prepare(_ context.Context, run RunInfo) ([]string, error) {
 	if strings.Contains(run.Workspace, ",") {
 		return nil, fmt.Errorf("%s runtime: the workspace path %q holds a comma, which %s --mount cannot take: use --workspace with another directory",
 			c.Engine, run.Workspace, c.Engine)

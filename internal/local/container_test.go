@@ -46,7 +46,7 @@ func TestContainerArgs(t *testing.T) {
 
 func TestContainerRefusesCommaInWorkspace(t *testing.T) {
 	c := &Container{Engine: RuntimeDocker}
-	if _, err := c.Prepare(RunInfo{ID: "x", Workspace: "/tmp/a,b"}); err == nil || !strings.Contains(err.Error(), "comma") {
+	if _, err := c.Prepare(context.Background(), RunInfo{ID: "x", Workspace: "/tmp/a,b"}); err == nil || !strings.Contains(err.Error(), "comma") {
 		t.Errorf("error %v, want a refusal of the comma", err)
 	}
 }

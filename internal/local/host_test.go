@@ -294,7 +294,7 @@ func BenchmarkHostRunStep(b *testing.B) {
 		b.Skipf("the host runtime cannot work here: %v", err)
 	}
 	ws := b.TempDir()
-	if _, err := h.Prepare(RunInfo{ID: "bench", Workspace: ws, Steps: []Step{{Name: "s", Image: "x", Command: []string{"true"}}}}); err != nil {
+	if _, err := h.Prepare(context.Background(), RunInfo{ID: "bench", Workspace: ws, Steps: []Step{{Name: "s", Image: "x", Command: []string{"true"}}}}); err != nil {
 		b.Fatal(err)
 	}
 	defer h.Cleanup()

@@ -36,6 +36,8 @@ type Config struct {
 	// RunID names the run (its Workplan and containers); empty means a random
 	// one.
 	RunID string
+	// Images replaces step images (--image).
+	Images ImageMap
 	// Namespace is KUBECI_NAMESPACE when the Workflow names none; empty means
 	// DefaultNamespace.
 	Namespace string
@@ -65,6 +67,9 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 		return nil, err
 	}
 	list := newSteps(wp)
+	for i := range list {
+		list[i].Image = c.Images.Map(list[i].Image)
+	}
 	steps := map[string]Step{}
 	for _, s := range list {
 		steps[s.Name] = s
@@ -74,7 +79,7 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := c.Runtime.Prepare(RunInfo{ID: runID, Workspace: ws.Dir, Steps: list})
+	warnings, err := c.Runtime.Prepare(ctx, RunInfo{ID: runID, Workspace: ws.Dir, Steps: list})
 	if err != nil {
 		c.Runtime.Cleanup()
 		ws.Close()
