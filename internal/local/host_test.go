@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -320,5 +321,44 @@ func BenchmarkRunDesignDoc(b *testing.B) {
 		if err != nil || res.Outcome != Succeeded {
 			b.Fatalf("%v %v\n%s", err, res, out.String())
 		}
+	}
+}
+
+// A host step's writes outside the workspace and its working directory are
+// its own: files it makes or removes in /etc, /usr and $HOME are as they were
+// on this machine afterwards, and the next step does not see them either.
+func TestHostStepCannotChangeHost(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	probe := fmt.Sprintf("kubeci-probe-%d", os.Getpid())
+	wd := t.TempDir()
+	paths := []string{"/etc/" + probe, "/usr/" + probe, filepath.Join(home, probe), "/tmp/" + probe}
+	keep := filepath.Join(wd, probe)
+	wf := shWorkflow("sandbox", map[string]string{
+		"write": "touch " + strings.Join(paths, " ") + " " + keep + " && echo changed >> /etc/hostname && echo wrote",
+		"check": "for f in " + strings.Join(paths, " ") + "; do test ! -e $f || exit 9; done; test -e " + keep + " && echo clean",
+	}, map[string][]string{"check": {"write"}}, "write", "check")
+	for i := range wf.Spec.Steps {
+		wf.Spec.Steps[i].WorkingDir = wd
+	}
+	hostname, _ := os.ReadFile("/etc/hostname")
+	r := runOnHost(t, context.Background(), wf, Config{})
+	if r.res.Outcome != Succeeded {
+		t.Fatalf("run %s, want Succeeded\n%s%s", r.res.Outcome, r.out, r.errOut)
+	}
+	for _, p := range paths {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			os.Remove(p)
+			t.Errorf("a step's write to %s reached this machine (%v)", p, err)
+		}
+	}
+	if after, _ := os.ReadFile("/etc/hostname"); !bytes.Equal(after, hostname) {
+		os.WriteFile("/etc/hostname", hostname, 0o644)
+		t.Errorf("a step changed /etc/hostname on this machine: %q", after)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the step's write to its working directory %s is lost: %v", keep, err)
 	}
 }

@@ -55,7 +55,7 @@ func TestColour(t *testing.T) {
 }
 
 // workspacePath matches a temporary workspace's path, which differs run to run.
-var workspacePath = regexp.MustCompile(`/\S*/kubeci-run-\d+/workspace`)
+var workspacePath = regexp.MustCompile(`/\S*/kubeci-run-\d+-\d+/workspace`)
 
 // goldenRun runs an example with the host runtime and a clock that stands
 // still, so that every duration is 0s, and returns its output and result.
