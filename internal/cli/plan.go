@@ -43,7 +43,7 @@ containers, then the parallel steps run together as containers.`,
 				wp, err := plan.NewWorkplan(d.Workflow, kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, "")
 				if err != nil {
 					failed = true
-					for _, e := range plan.Validate(d.Workflow) {
+					for _, e := range checkWorkflow(d.Workflow) {
 						fmt.Fprintf(o.ErrOut, "%s: %s\n", d.Label(), plan.FormatError(e))
 					}
 					continue

@@ -155,7 +155,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if err != nil {
 		return notRun("%v", err)
 	}
-	if !refuse(o.ErrOut, doc, plan.Validate, local.Unsupported) {
+	if !refuse(o.ErrOut, doc, checkWorkflow, local.Unsupported) {
 		return ExitError{Code: runNotRun}
 	}
 
