@@ -362,3 +362,26 @@ func TestHostStepCannotChangeHost(t *testing.T) {
 		t.Errorf("the step's write to its working directory %s is lost: %v", keep, err)
 	}
 }
+
+// spec.activeDeadlineSeconds ends a run as on the cluster: the running step
+// is stopped, the rest never start, and the run fails.
+func TestHostActiveDeadline(t *testing.T) {
+	wf := shWorkflow("deadline", map[string]string{"slow": "sleep 30", "later": "true"},
+		map[string][]string{"later": {"slow"}}, "slow", "later")
+	one := int64(1)
+	wf.Spec.ActiveDeadlineSeconds = &one
+	start := time.Now()
+	r := runOnHost(t, context.Background(), wf, Config{})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the run took %s, past its 1s deadline", took)
+	}
+	if r.res.Outcome != Failed {
+		t.Errorf("run %s, want Failed", r.res.Outcome)
+	}
+	if s := stepResult(t, r.res, "slow"); s.Outcome != TimedOut || !strings.Contains(s.Message, "activeDeadlineSeconds") {
+		t.Errorf("slow %s (%s), want TimedOut by activeDeadlineSeconds", s.Outcome, s.Message)
+	}
+	if s := stepResult(t, r.res, "later"); s.Outcome != Skipped || !strings.Contains(s.Message, "activeDeadlineSeconds") {
+		t.Errorf("later %s (%s), want Skipped by activeDeadlineSeconds", s.Outcome, s.Message)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -111,7 +112,9 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 		p.finished(r)
 		return r
 	}
-	res.Steps = execute(ctx, wp.Spec.Tasks, starting, run)
+	runCtx, cancel := withDeadline(ctx, wf.Spec.ActiveDeadlineSeconds)
+	res.Steps = execute(runCtx, wp.Spec.Tasks, starting, run)
+	cancel()
 
 	if err := c.Runtime.Cleanup(); err != nil {
 		p.Warnf("%v", err)
@@ -123,6 +126,19 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	res.Finish = clk.Now()
 	res.Outcome = outcome(res.Steps, ctx.Err() != nil)
 	return res, nil
+}
+
+// errRunDeadline ends a run that passes spec.activeDeadlineSeconds.
+var errRunDeadline = errors.New("the run passed its activeDeadlineSeconds")
+
+// withDeadline bounds the run by the Workflow's activeDeadlineSeconds, as the
+// operator does; nil means no bound.
+func withDeadline(ctx context.Context, seconds *int64) (context.Context, context.CancelFunc) {
+	if seconds == nil || *seconds <= 0 {
+		return context.WithCancel(ctx)
+	}
+	d := time.Duration(*seconds) * time.Second
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("%w (%s)", errRunDeadline, d))
 }
 
 // localWorkplan is the Workplan of a manual run of wf, as the operator would
@@ -164,6 +180,8 @@ func runStep(ctx context.Context, rt Runtime, s Step, timeout time.Duration, p *
 	switch {
 	case exit.Err != nil:
 		r.Outcome, r.Message = Failed, exit.Err.Error()
+	case exit.Stopped && errors.Is(context.Cause(ctx), errRunDeadline):
+		r.Outcome, r.Message = TimedOut, "stopped: "+context.Cause(ctx).Error()
 	case exit.Stopped && ctx.Err() != nil:
 		r.Outcome, r.Message = Interrupted, "stopped: the run was interrupted"
 	case exit.Stopped:
