@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -87,6 +88,8 @@ func Validate(wf *kubeciv1.Workflow) field.ErrorList {
 	for _, e := range errs {
 		tidy(e)
 	}
+	// The schema validator walks maps: give its errors in a stable order.
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	if s.cel != nil {
 		celErrs, _ := s.cel.Validate(context.Background(), nil, s.structural, obj, nil, celconfig.RuntimeCELCostBudget)
 		errs = append(errs, celErrs...)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -34,7 +33,7 @@ const (
 const stopGrace = 5 * time.Second
 
 type runFlags struct {
-	file          string
+	files         []string
 	runtime       string
 	workspace     string
 	keepWorkspace bool
@@ -89,17 +88,13 @@ interrupted by SIGINT or SIGTERM.`,
 			return runWorkflow(cmd.Context(), o, f)
 		},
 	}
-	cmd.Flags().StringVarP(&f.file, "filename", "f", "", "Workflow file to run (- for standard input)")
+	cmd.Flags().StringArrayVarP(&f.files, "filename", "f", nil, "Workflow file to run (- for standard input)")
 	cmd.Flags().StringVar(&f.runtime, "runtime", local.RuntimeAuto, "Where steps run: "+strings.Join(local.RuntimeNames, ", "))
 	cmd.Flags().StringVar(&f.workspace, "workspace", "", "Workspace directory to use and keep (default: a fresh temporary directory)")
 	cmd.Flags().BoolVar(&f.keepWorkspace, "keep-workspace", false, "Keep the temporary workspace and print its path")
 	cmd.Flags().DurationVar(&f.stepTimeout, "step-timeout", 0, "Stop a step that runs longer than this (for example 10m; 0: no limit)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "Output format: text or json")
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "Run steps of image FROM in image TO instead (FROM=TO, repeatable; a mirror, a local registry)")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		fmt.Fprintf(o.ErrOut, "Error: %v\nSee '%s --help'.\n", err, c.CommandPath())
-		return ExitError{Code: runNotRun}
-	})
 	cmd.AddCommand(newHostStepCommand(), newOCIStepCommand())
 	return cmd
 }
@@ -134,8 +129,16 @@ func newHostStepCommand() *cobra.Command {
 }
 
 func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
+	var problems []string // why nothing ran, for -o json
+	defer func() {
+		if len(problems) > 0 && f.output == "json" {
+			_ = local.WriteJSONNotRun(o.Out, problems)
+		}
+	}()
 	notRun := func(format string, args ...any) error {
-		fmt.Fprintf(o.ErrOut, "Error: "+format+"\n", args...)
+		msg := fmt.Sprintf(format, args...)
+		problems = append(problems, msg)
+		fmt.Fprintf(o.ErrOut, "Error: %s\n", msg)
 		return ExitError{Code: runNotRun}
 	}
 	switch {
@@ -148,14 +151,22 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	case f.workspace != "" && f.keepWorkspace:
 		return notRun("--keep-workspace applies to the temporary workspace; a --workspace DIR is always kept: give one of them")
 	}
-	if f.file == "" {
+	switch len(f.files) {
+	case 0:
 		return notRun("no file given: use -f FILE (or -f - for standard input)")
+	case 1:
+	default:
+		return notRun("-f given %d times (%s): kubeci run runs one Workflow file", len(f.files), strings.Join(f.files, ", "))
 	}
-	doc, err := loadOne(o, f.file)
+	doc, err := loadOne(o, f.files[0])
 	if err != nil {
 		return notRun("%v", err)
 	}
-	if !refuse(o.ErrOut, doc, checkWorkflow, local.Unsupported) {
+	if why := refusal(doc, checkWorkflow, local.Unsupported); len(why) > 0 {
+		for _, line := range why {
+			fmt.Fprintln(o.ErrOut, line)
+		}
+		problems = append(problems, why...)
 		return ExitError{Code: runNotRun}
 	}
 
@@ -163,8 +174,15 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if f.output == "json" {
 		progress = o.ErrOut
 	}
-	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress))
+	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress), isColorTerminal(o.ErrOut))
 
+	for _, l := range local.CleanLeftovers("") {
+		if l.Removed {
+			printer.Infof("Removed %s, left by a kubeci run that was killed", l.Path)
+		} else {
+			printer.Warnf("%s was left by an earlier kubeci run: %s", l.Path, l.Reason)
+		}
+	}
 	imageMap, err := local.ParseImageMap(f.images)
 	if err != nil {
 		return notRun("%v", err)
@@ -193,21 +211,26 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if err != nil {
 		return notRun("%v", err)
 	}
+	// A closed output (kubeci run | head -1) must not change how the run
+	// ends: the steps ran and were cleaned up; only the report is lost.
 	if f.output == "json" {
-		err = local.WriteJSON(o.Out, res)
+		_ = local.WriteJSON(o.Out, res)
 	} else {
 		fmt.Fprintln(o.Out)
-		err = local.WriteSummary(o.Out, res)
+		_ = local.WriteSummary(o.Out, res)
 	}
-	if err != nil {
-		return err
-	}
-	switch res.Outcome {
+	return runExit(res.Outcome, caught())
+}
+
+// runExit is kubeci run's exit code for a run that ended with outcome, sig
+// being the signal that interrupted it, if one did.
+func runExit(outcome local.Outcome, sig os.Signal) error {
+	switch outcome {
 	case local.Succeeded:
 		return nil
 	case local.Interrupted:
-		if caught() == syscall.SIGTERM {
-			return ExitError{Code: 128 + int(syscall.SIGTERM)}
+		if s, ok := sig.(syscall.Signal); ok {
+			return ExitError{Code: 128 + int(s)}
 		}
 		return ExitError{Code: 128 + int(syscall.SIGINT)}
 	}
@@ -229,13 +252,23 @@ func probeImages(wf *kubeciv1.Workflow, m local.ImageMap) func(context.Context, 
 	}
 }
 
-// interruptible returns a context that SIGINT or SIGTERM cancels, saying so
-// with printer; caught tells which signal came, if one did; stop ends the
-// watch.
+// stopSignals stop a run: the running steps are stopped, the rest skipped,
+// and everything cleaned up.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// interruptible returns a context that SIGINT, SIGTERM or SIGHUP cancels,
+// saying so with printer; caught tells which signal came, if one did; stop
+// ends the watch. Meanwhile SIGPIPE is caught too, and dropped: a write to a
+// closed pipe (kubeci run | head -1) then fails with EPIPE instead of killing
+// kubeci before it has stopped the steps and cleaned up. (A caught signal is
+// reset to its default in the programs kubeci starts, so steps still get
+// SIGPIPE as usual.)
 func interruptible(parent context.Context, printer *local.Printer) (ctx context.Context, caught func() os.Signal, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, stopSignals...)
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
 	var got atomic.Value
 	go func() {
 		select {
@@ -269,24 +302,23 @@ func loadOne(o *Options, file string) (manifest.Document, error) {
 	return docs[0], nil
 }
 
-// refuse prints, in kubeci validate's format, why doc cannot run: why it is
-// not a Workflow, else every problem the first failing check finds. It reports
-// whether doc can run.
-func refuse(w io.Writer, doc manifest.Document, checks ...func(*kubeciv1.Workflow) field.ErrorList) bool {
+// refusal says, in kubeci validate's format, why doc cannot run: why it is
+// not a Workflow, else every problem the first failing check finds. It is
+// empty when doc can run.
+func refusal(doc manifest.Document, checks ...func(*kubeciv1.Workflow) field.ErrorList) []string {
 	if doc.Err != nil {
-		fmt.Fprintf(w, "%s: %v\n", doc.Label(), doc.Err)
-		return false
+		return []string{fmt.Sprintf("%s: %v", doc.Label(), doc.Err)}
 	}
 	for _, check := range checks {
-		errs := check(doc.Workflow)
-		for _, e := range errs {
-			fmt.Fprintf(w, "%s: %s\n", doc.Label(), plan.FormatError(e))
+		var lines []string
+		for _, e := range check(doc.Workflow) {
+			lines = append(lines, fmt.Sprintf("%s: %s", doc.Label(), plan.FormatError(e)))
 		}
-		if len(errs) > 0 {
-			return false
+		if len(lines) > 0 {
+			return lines
 		}
 	}
-	return true
+	return nil
 }
 
 func signalName(s os.Signal) string {
@@ -295,6 +327,8 @@ func signalName(s os.Signal) string {
 		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return s.String()
 }

@@ -108,7 +108,7 @@ func TestContainerRuns(t *testing.T) {
 			for i := range results {
 				wg.Go(func() {
 					c := &Container{Engine: engine.Engine, Grace: engine.Grace}
-					res, err := Run(context.Background(), wf, Config{Runtime: c, Printer: NewPrinter(&outs[i], &outs[i], false)})
+					res, err := Run(context.Background(), wf, Config{Runtime: c, Printer: NewPrinter(&outs[i], &outs[i], false, false)})
 					if err != nil {
 						t.Errorf("run %d: %v", i, err)
 						return

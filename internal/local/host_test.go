@@ -30,7 +30,7 @@ func runOnHost(t *testing.T, ctx context.Context, wf *kubeciv1.Workflow, c Confi
 	h := hostRuntime(t)
 	var out, errOut bytes.Buffer
 	c.Runtime = h
-	c.Printer = NewPrinter(&out, &errOut, false)
+	c.Printer = NewPrinter(&out, &errOut, false, false)
 	res, err := Run(ctx, wf, c)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -317,7 +317,7 @@ func BenchmarkRunDesignDoc(b *testing.B) {
 	wf := loadExample(b, "design-doc.yaml")
 	for b.Loop() {
 		var out bytes.Buffer
-		res, err := Run(context.Background(), wf, Config{Runtime: h, Printer: NewPrinter(&out, &out, false)})
+		res, err := Run(context.Background(), wf, Config{Runtime: h, Printer: NewPrinter(&out, &out, false, false)})
 		if err != nil || res.Outcome != Succeeded {
 			b.Fatalf("%v %v\n%s", err, res, out.String())
 		}

@@ -89,7 +89,7 @@ func runOCI(t *testing.T, o *OCI, wf *kubeciv1.Workflow, c Config) hostRun {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	c.Runtime = o
-	c.Printer = NewPrinter(&out, &errOut, false)
+	c.Printer = NewPrinter(&out, &errOut, false, false)
 	res, err := Run(context.Background(), wf, c)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s%s", err, out.String(), errOut.String())
