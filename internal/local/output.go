@@ -34,7 +34,7 @@ type Printer struct {
 	out, errOut           io.Writer
 	colorOut, colorErrOut bool
 
-	mu                  sync.Mutex
+	mu                   sync.Mutex
 	prefix, prefixErrOut *steplog.Prefixer
 }
 
