@@ -80,10 +80,10 @@ func hostChecks(steps []Step) (warnings []string, err error) {
 	}
 	if len(entrypoints) > 0 {
 		return nil, fmt.Errorf("the host runtime cannot run step(s) %s: they have no commands, so they run their image's entrypoint, "+
-			"which the host runtime does not know; give them commands, or use --runtime docker or podman", strings.Join(entrypoints, ", "))
+			"which the host runtime does not know; give them commands, or use --runtime oci, docker or podman", strings.Join(entrypoints, ", "))
 	}
 	warnings = append(warnings, fmt.Sprintf("the host runtime ignores step images (%s): each step runs this machine's own programs "+
-		"with kubeci's environment; use --runtime docker or podman to run steps in their images", strings.Join(images, ", ")))
+		"with kubeci's environment; use --runtime oci, docker or podman to run steps in their images", strings.Join(images, ", ")))
 	return warnings, nil
 }
 

@@ -278,7 +278,7 @@ func TestHostInterrupt(t *testing.T) {
 
 func TestHostRefusesStepsWithoutCommands(t *testing.T) {
 	_, err := hostChecks([]Step{{Name: "a", Image: "x", Command: []string{"sh"}}, {Name: "b", Image: "y", Args: []string{"x"}}})
-	if err == nil || !strings.Contains(err.Error(), "cannot run step(s) b: they have no commands") || !strings.Contains(err.Error(), "--runtime docker") {
+	if err == nil || !strings.Contains(err.Error(), "cannot run step(s) b: they have no commands") || !strings.Contains(err.Error(), "--runtime oci, docker") {
 		t.Errorf("error %v, want a refusal naming step b and what to do", err)
 	}
 	warnings, err := hostChecks([]Step{{Name: "a", Image: "x", Command: []string{"sh"}}, {Name: "b", Image: "y", Command: []string{"sh"}}, {Name: "c", Image: "x", Command: []string{"sh"}}})
