@@ -40,6 +40,8 @@ type runFlags struct {
 	stepTimeout   time.Duration
 	output        string
 	images        []string
+	triggerObject string
+	fields        []string
 }
 
 func newRunCommand(o *Options) *cobra.Command {
@@ -94,6 +96,8 @@ interrupted by SIGINT or SIGTERM.`,
 	cmd.Flags().BoolVar(&f.keepWorkspace, "keep-workspace", false, "Keep the temporary workspace and print its path")
 	cmd.Flags().DurationVar(&f.stepTimeout, "step-timeout", 0, "Stop a step that runs longer than this (for example 10m; 0: no limit)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "Output format: text or json")
+	cmd.Flags().StringVar(&f.triggerObject, "trigger-object", "", "Run as if an update of this object (YAML or JSON, as kubectl get prints it) triggered the run")
+	cmd.Flags().StringArrayVar(&f.fields, "field", nil, "With --trigger-object: give the value of this field (a dotted path, repeatable) as KUBECI_FIELD_<PATH>")
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "Run steps of image FROM in image TO instead (FROM=TO, repeatable; a mirror, a local registry)")
 	cmd.AddCommand(newHostStepCommand(), newOCIStepCommand())
 	return cmd
@@ -162,6 +166,13 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if err != nil {
 		return notRun("%v", err)
 	}
+	if f.triggerObject == "-" && f.files[0] == "-" {
+		return notRun("-f - and --trigger-object - both read standard input: give one of them a file")
+	}
+	trig, err := loadTriggerObject(f.triggerObject, f.fields, o.In)
+	if err != nil {
+		return notRun("%v", err)
+	}
 	if why := refusal(doc, checkWorkflow, local.Unsupported); len(why) > 0 {
 		for _, line := range why {
 			fmt.Fprintln(o.ErrOut, line)
@@ -207,6 +218,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 		Printer:       printer,
 		Namespace:     *o.ConfigFlags.Namespace,
 		Images:        imageMap,
+		Trigger:       trig,
 	})
 	if err != nil {
 		return notRun("%v", err)

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/local/proctest"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 // hostRun is the result and output of a run with the host runtime.
@@ -383,5 +386,42 @@ func TestHostActiveDeadline(t *testing.T) {
 	}
 	if s := stepResult(t, r.res, "later"); s.Outcome != Skipped || !strings.Contains(s.Message, "activeDeadlineSeconds") {
 		t.Errorf("later %s (%s), want Skipped by activeDeadlineSeconds", s.Outcome, s.Message)
+	}
+}
+
+// A run given a trigger object acts as one its update triggered: the
+// KUBECI_TRIGGER_* variables, the sanitised object in a read-only file, and
+// the watched fields' values.
+func TestHostTriggerObject(t *testing.T) {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": "creds", "namespace": "ci", "managedFields": []any{map[string]any{"manager": "x"}}},
+		"data":     map[string]any{"password": "c2VjcmV0"},
+		"status":   map[string]any{"revision": "abc", "count": int64(2)},
+	}}
+	var fields []trigger.FieldPath
+	for _, f := range []string{"status.revision", "status.count", "status.absent"} {
+		p, err := trigger.ParseFieldPath(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields = append(fields, p)
+	}
+	wf := shWorkflow("trig", map[string]string{"show": `echo "$KUBECI_TRIGGER_EVENT $KUBECI_TRIGGER_KIND $KUBECI_TRIGGER_NAMESPACE/$KUBECI_TRIGGER_NAME ` +
+		`rev=$KUBECI_FIELD_STATUS_REVISION count=$KUBECI_FIELD_STATUS_COUNT absent=${KUBECI_FIELD_STATUS_ABSENT-unset}"; ` +
+		`cat "$KUBECI_TRIGGER_OBJECT"; echo; test -w "$KUBECI_TRIGGER_OBJECT" && stat -c %a "$KUBECI_TRIGGER_OBJECT"`}, nil, "show")
+	r := runOnHost(t, context.Background(), wf, Config{Trigger: &TriggerObject{Object: obj, Fields: fields}})
+	if r.res.Outcome != Succeeded {
+		t.Fatalf("run %s\n%s%s", r.res.Outcome, r.out, r.errOut)
+	}
+	for _, want := range []string{
+		"show | Updated Secret ci/creds rev=abc count=2 absent=unset\n",
+		`show | {"apiVersion":"v1","kind":"Secret","metadata":{"name":"creds","namespace":"ci"},"status":{"count":2,"revision":"abc"}}` + "\n",
+		"show | 444\n",
+		"as if triggered by Secret ci/creds (Updated)",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
 	}
 }

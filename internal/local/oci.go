@@ -34,10 +34,9 @@ type OCI struct {
 	Images *ImageCache
 	// Progress, when set, shows each pull.
 	Progress func(ref string) PullProgress
-	// Mounts are added to every step's container (the trigger object).
-	Mounts []BundleMount
 
 	runID, workspace string
+	mounts           []BundleMount
 	// dir is the run's temporary directory: runc's state under state/, each
 	// step's bundle and overlay layers under steps/STEP.
 	dir    string
@@ -58,7 +57,7 @@ func (o *OCI) runc() string {
 // Prepare pulls every step's image (or finds it in the cache) and makes the
 // run's temporary directory.
 func (o *OCI) Prepare(ctx context.Context, run RunInfo) ([]string, error) {
-	o.runID, o.workspace = run.ID, run.Workspace
+	o.runID, o.workspace, o.mounts = run.ID, run.Workspace, run.Mounts
 	o.images = map[string]*Image{}
 	var refs []string
 	for _, s := range run.Steps {
@@ -133,7 +132,7 @@ func (o *OCI) stepBundle(s Step) (bundle string, err error) {
 			return "", err
 		}
 	}
-	mounts := append([]BundleMount{workspaceMount(o.workspace)}, o.Mounts...)
+	mounts := append([]BundleMount{workspaceMount(o.workspace)}, o.mounts...)
 	data, err := json.MarshalIndent(bundleSpec(s, img.Config, user, mounts), "", "  ")
 	if err != nil {
 		return "", err

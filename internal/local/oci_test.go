@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/test/e2e/images"
@@ -166,5 +167,31 @@ func TestOCIStop(t *testing.T) {
 	}
 	if _, err := os.Stat(o.dir); err == nil {
 		t.Errorf("the run's directory %s (bundles, runc state) is still there", o.dir)
+	}
+}
+
+// Containers see the trigger object at /kubeci-trigger/object.json,
+// read-only.
+func TestOCITriggerObject(t *testing.T) {
+	host := testRegistry(t)
+	o := ociRuntime(t, t.TempDir())
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "my-config"}, "data": map[string]any{"a": "b"},
+	}}
+	wf := shWorkflow("trig", map[string]string{
+		"show": `echo "$KUBECI_TRIGGER_OBJECT $KUBECI_TRIGGER_NAME"; cat "$KUBECI_TRIGGER_OBJECT"; echo; echo x > "$KUBECI_TRIGGER_OBJECT" || echo read-only`,
+	}, nil, "show")
+	r := runOCI(t, o, wf, Config{Images: ImageMap{"busybox": host + "/busybox:1"}, Trigger: &TriggerObject{Object: obj}})
+	if r.res.Outcome != Succeeded {
+		t.Fatalf("run %s\n%s%s", r.res.Outcome, r.out, r.errOut)
+	}
+	for _, want := range []string{
+		"show | /kubeci-trigger/object.json my-config\n",
+		`show | {"apiVersion":"v1","data":{"a":"b"},"kind":"ConfigMap","metadata":{"name":"my-config"}}` + "\n",
+		"show | read-only\n",
+	} {
+		if !strings.Contains(r.out+r.errOut, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, r.out, r.errOut)
+		}
 	}
 }

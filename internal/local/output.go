@@ -62,8 +62,16 @@ func (p *Printer) header(wp *kubeciv1.Workplan, steps []Step, runtime, note stri
 		names = append(names, s.Name)
 	}
 	p.steps(names)
-	p.Infof("Running workflow %s (%s in %s) as %s, a manual run: triggers are not watched locally",
-		wp.Spec.Workflow, count(len(steps), "step"), count(len(wp.Spec.Tasks), "task"), wp.Name)
+	how := "a manual run"
+	if t := wp.Spec.Trigger; t.Event != kubeciv1.EventManual {
+		obj := t.Name
+		if t.Namespace != "" {
+			obj = t.Namespace + "/" + t.Name
+		}
+		how = fmt.Sprintf("as if triggered by %s %s (%s)", t.Kind, obj, t.Event)
+	}
+	p.Infof("Running workflow %s (%s in %s) as %s, %s: triggers are not watched locally",
+		wp.Spec.Workflow, count(len(steps), "step"), count(len(wp.Spec.Tasks), "task"), wp.Name, how)
 	if note != "" {
 		runtime += " (" + note + ")"
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	RunID string
 	// Images replaces step images (--image).
 	Images ImageMap
+	// Trigger, when set, makes the run one triggered by an update of an
+	// object (--trigger-object); nil means a manual run.
+	Trigger *TriggerObject
 	// Namespace is KUBECI_NAMESPACE when the Workflow names none; empty means
 	// DefaultNamespace.
 	Namespace string
@@ -63,11 +66,20 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	if runID == "" {
 		runID = newRunID()
 	}
-	wp, err := localWorkplan(wf, c.Namespace, runID)
+	wp, err := localWorkplan(wf, c.Namespace, runID, c.Trigger.event())
 	if err != nil {
 		return nil, err
 	}
-	list := newSteps(wp)
+	tf, err := writeTriggerFile(c.Trigger)
+	if err != nil {
+		return nil, err
+	}
+	defer tf.Close()
+	var extraEnv []string
+	if tf != nil {
+		extraEnv = append([]string{tf.env(c.Runtime.Name())}, c.Trigger.fieldEnv()...)
+	}
+	list := newSteps(wp, extraEnv)
 	for i := range list {
 		list[i].Image = c.Images.Map(list[i].Image)
 	}
@@ -80,7 +92,7 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := c.Runtime.Prepare(ctx, RunInfo{ID: runID, Workspace: ws.Dir, Steps: list})
+	warnings, err := c.Runtime.Prepare(ctx, RunInfo{ID: runID, Workspace: ws.Dir, Steps: list, Mounts: tf.mounts()})
 	if err != nil {
 		c.Runtime.Cleanup()
 		ws.Close()
@@ -141,10 +153,10 @@ func withDeadline(ctx context.Context, seconds *int64) (context.Context, context
 	return context.WithTimeoutCause(ctx, d, fmt.Errorf("%w (%s)", errRunDeadline, d))
 }
 
-// localWorkplan is the Workplan of a manual run of wf, as the operator would
-// create it, named after runID. A Workflow without a namespace is in
-// namespace, else in DefaultNamespace.
-func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string) (*kubeciv1.Workplan, error) {
+// localWorkplan is the Workplan of a run of wf triggered by event, as the
+// operator would create it, named after runID. A Workflow without a
+// namespace is in namespace, else in DefaultNamespace.
+func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string, event kubeciv1.TriggerEvent) (*kubeciv1.Workplan, error) {
 	wf = wf.DeepCopy()
 	if wf.Namespace == "" {
 		wf.Namespace = namespace
@@ -155,7 +167,7 @@ func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string) (*kubeciv1.Wo
 	if wf.Name == "" {
 		wf.Name = wf.GenerateName + names.Hash(runID)[:5] // as the API server would name it
 	}
-	return plan.NewWorkplan(wf, kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, names.Workplan(wf.Name, "local", runID))
+	return plan.NewWorkplan(wf, event, names.Workplan(wf.Name, "local", runID))
 }
 
 // runStep runs one step with the runtime, its output printed line by line,

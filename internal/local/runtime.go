@@ -39,6 +39,10 @@ type RunInfo struct {
 	Workspace string
 	// Steps are the run's steps, in plan order.
 	Steps []Step
+	// Mounts are files container runtimes show every step, read-only where
+	// marked (the trigger object); the host runtime's steps see this machine's
+	// files anyway.
+	Mounts []BundleMount
 }
 
 // Exit is how a step's process or container ended.
