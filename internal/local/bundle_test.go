@@ -159,3 +159,15 @@ func TestPullLine(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoNote(t *testing.T) {
+	got := autoNote([]string{
+		"docker: the docker command is installed but no engine answers (docker version: Cannot connect): start the engine, or use another --runtime",
+		"podman: not installed (no podman command in PATH)",
+		`oci: image busybox cannot be pulled (Get "https://index.docker.io/v2/": no such host)`,
+	})
+	want := "auto: docker: the docker command is installed but no engine answers; podman: not installed; oci: image busybox cannot be pulled"
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

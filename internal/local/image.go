@@ -235,7 +235,7 @@ func (c *ImageCache) Check(ctx context.Context, ref string) error {
 		keychain = authn.DefaultKeychain
 	}
 	if _, err := remote.Head(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain)); err != nil {
-		return fmt.Errorf("image %s cannot be had: %w", ref, err)
+		return fmt.Errorf("image %s cannot be pulled (%w)", ref, err)
 	}
 	return nil
 }

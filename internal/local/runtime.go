@@ -131,12 +131,17 @@ func Select(ctx context.Context, name string, o RuntimeOptions) (rt Runtime, not
 }
 
 // autoNote says, in one line, why auto passed over the runtimes before the
-// one it picked.
+// one it picked: the first clause of each reason (--runtime NAME gives the
+// whole of it).
 func autoNote(reasons []string) string {
 	if len(reasons) == 0 {
 		return "auto"
 	}
-	return "auto: " + strings.Join(reasons, "; ")
+	short := make([]string, len(reasons))
+	for i, r := range reasons {
+		short[i], _, _ = strings.Cut(r, " (")
+	}
+	return "auto: " + strings.Join(short, "; ")
 }
 
 // exitOf turns what exec.Cmd.Run returned into an Exit; stopped says whether
