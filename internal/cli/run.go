@@ -47,7 +47,7 @@ type runFlags struct {
 func newRunCommand(o *Options) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run -f FILE [--runtime auto|host|docker|podman] [--workspace DIR] [--keep-workspace] [--step-timeout D] [-o text|json]",
+		Use:   "run -f FILE [--runtime auto|oci|host|docker|podman] [--image FROM=TO] [--trigger-object FILE [--field PATH]] [--workspace DIR] [--keep-workspace] [--step-timeout D] [-o text|json]",
 		Short: "Run a Workflow on this machine, without a cluster",
 		Long: `Run a Workflow once on this machine, as a manual run, the way the operator runs
 it: planned by the same planner, tasks one after another; in each task the serial
@@ -59,29 +59,47 @@ environment the operator gives (KUBECI_TRIGGER_EVENT=Manual), plus its own env
 without a namespace runs in --namespace, else "default" (KUBECI_NAMESPACE).
 
 Runtimes:
+  oci             each step in its image without a container engine: images are
+                  pulled (credentials from the docker config and its helpers),
+                  cached by digest under $XDG_CACHE_HOME/kubeci (~/.cache/kubeci),
+                  and run by runc (or crun) with a fresh copy-on-write root per
+                  step, the workspace at /kubeci and the host's network. Linux,
+                  root, and runc installed (apt-get install runc).
   docker, podman  each step in a container of its image (named kubeci-RUNID-STEP,
                   removed when it ends), the workspace bind-mounted at /kubeci.
-  host            each step's command on this machine, in its own mount and PID
-                  namespaces where the workspace is bound at /kubeci (Linux; root
-                  or unprivileged user namespaces). Images are ignored. Nothing is
-                  created at /kubeci on this machine: each step gets a root of its
-                  own (a tmpfs of bind mounts of /'s entries), mounted on an empty
-                  temporary directory removed at the end. A step without
-                  workingDir runs in the current directory, with kubeci's
-                  environment plus its own.
-  auto (default)  docker or podman when an engine answers, else host.
+  host            each step's command on this machine, images ignored, in its own
+                  mount and PID namespaces (Linux; root or unprivileged user
+                  namespaces). It can change nothing of this machine but the
+                  workspace (at /kubeci) and its working directory (the current
+                  directory unless workingDir says otherwise) and what it does
+                  through /dev and /sys: every other directory of / is a
+                  copy-on-write overlay (read-only where overlayfs is refused)
+                  whose changes are discarded when the step ends.
+  auto (default)  docker or podman when an engine answers, else oci when runc is
+                  installed and the images can be pulled, else host; the
+                  Runtime line says why.
+
+--image FROM=TO runs the steps whose image is FROM in TO (a mirror, a local
+registry). --trigger-object FILE runs as if an update of that object (as kubectl
+get -o yaml prints it) triggered the run: KUBECI_TRIGGER_EVENT=Updated, its kind,
+namespace and name, and KUBECI_TRIGGER_OBJECT, a read-only JSON copy of it
+(without managedFields; a Secret without its data); each --field PATH gives the
+field's value in KUBECI_FIELD_<PATH>. kubeci reads files up to 10 MiB.
 
 The workspace is a fresh temporary directory, removed at the end unless
 --keep-workspace; --workspace DIR uses (and keeps) DIR instead.
 
 Each line a step prints is prefixed with its name; a summary table ends the run.
 -o json prints the result as JSON on standard output (progress then goes to
-standard error). Ctrl-C (SIGINT) or SIGTERM stops the running steps, with every
-process or container they started, and cleans up.
+standard error; when nothing ran, {"result": "NotRun", "errors": [...]}).
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the running steps, with every process
+or container they started, and cleans up; a closed output (kubeci run | head)
+does not stop the run. A run removes what killed runs left in $TMPDIR.
 
-Exit codes: 0 every step succeeded; 1 a step failed or timed out; 2 nothing ran
-(bad flags or file, invalid workflow, no working runtime); 130 or 143
-interrupted by SIGINT or SIGTERM.`,
+Exit codes: 0 every step succeeded; 1 a step failed or timed out (or the run
+passed spec.activeDeadlineSeconds); 2 nothing ran (bad arguments, flags or
+file, invalid workflow, no working runtime); 129, 130 or 143 interrupted by
+SIGHUP, SIGINT or SIGTERM.`,
 		Example: `  kubeci run -f examples/design-doc.yaml
   kubeci run -f examples/failing.yaml --runtime host --keep-workspace
   kubeci run -f workflow.yaml --step-timeout 10m -o json`,
