@@ -117,32 +117,21 @@ SIGHUP, SIGINT or SIGTERM.`,
 	cmd.Flags().StringVar(&f.triggerObject, "trigger-object", "", "Run as if an update of this object (YAML or JSON, as kubectl get prints it) triggered the run")
 	cmd.Flags().StringArrayVar(&f.fields, "field", nil, "With --trigger-object: give the value of this field (a dotted path, repeatable) as KUBECI_FIELD_<PATH>")
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "Run steps of image FROM in image TO instead (FROM=TO, repeatable; a mirror, a local registry)")
-	cmd.AddCommand(newHostStepCommand(), newOCIStepCommand())
+	cmd.AddCommand(newStepHelperCommand(local.HostStepCommand, local.HostStepMain), newStepHelperCommand(local.OCIStepCommand, local.OCIStepMain))
 	return cmd
 }
 
-// newOCIStepCommand is the hidden command the oci runtime re-executes kubeci
-// with to mount a step's root before it runs runc.
-func newOCIStepCommand() *cobra.Command {
+// newStepHelperCommand is a hidden command a runtime re-executes kubeci with
+// to set a step up (local.HostStepCommand: its namespaces; local.OCIStepCommand:
+// its root, before it becomes runc); main runs it with the arguments that
+// follow.
+func newStepHelperCommand(use string, main func(args []string) int) *cobra.Command {
 	return &cobra.Command{
-		Use:                local.OCIStepCommand,
+		Use:                use,
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(_ *cobra.Command, args []string) error {
-			return ExitError{Code: local.OCIStepMain(args)}
-		},
-	}
-}
-
-// newHostStepCommand is the hidden command the host runtime re-executes
-// kubeci with to start a step in its namespaces.
-func newHostStepCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:                local.HostStepCommand,
-		Hidden:             true,
-		DisableFlagParsing: true,
-		RunE: func(_ *cobra.Command, args []string) error {
-			if code := local.HostStepMain(args); code != 0 {
+			if code := main(args); code != 0 {
 				return ExitError{Code: code}
 			}
 			return nil

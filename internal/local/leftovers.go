@@ -1,13 +1,11 @@
 package local
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Temporary directories of a run are named kubeci-KIND-PID-RANDOM, KIND being
@@ -48,12 +46,6 @@ func leftoverOwner(name string) (kind string, pid int, ok bool) {
 		return k, 0, true
 	}
 	return "", 0, false
-}
-
-// processAlive reports whether process pid exists.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // CleanLeftovers removes, from the temporary directory, what runs of kubeci
