@@ -102,3 +102,22 @@ func TestGoldenDesignDocSummaryAndJSON(t *testing.T) {
 	golden.Check(t, "design-doc.summary.txt", []byte(summary.String()))
 	golden.Check(t, "design-doc.json", []byte(workspacePath.ReplaceAllString(js.String(), "WORKSPACE")))
 }
+
+// Colour is decided per stream: a terminal on standard error only gets
+// colour there.
+func TestColourPerStream(t *testing.T) {
+	var out, errOut bytes.Buffer
+	p := NewPrinter(&out, &errOut, false, true)
+	p.steps([]string{"a"})
+	p.Warnf("careful")
+	l := p.lines("a", false)
+	l.Write([]byte("to stdout\n"))
+	e := p.lines("a", true)
+	e.Write([]byte("to stderr\n"))
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("standard output is coloured: %q", out.String())
+	}
+	if !strings.Contains(errOut.String(), "\x1b[") {
+		t.Errorf("standard error is not coloured: %q", errOut.String())
+	}
+}
