@@ -56,6 +56,6 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newVersionCommand(o),
 		newRunCommand(o),
 	)
-	usageErrors(cmd, streams.ErrOut)
+	usageErrors(cmd, streams.Out, streams.ErrOut)
 	return cmd
 }

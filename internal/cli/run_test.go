@@ -73,6 +73,8 @@ func TestLocalCommandsJSON(t *testing.T) {
 			map[string]any{"result": "NotRun"}},
 		{"run -o json of a missing file", []string{"run", "-o", "json", "-f", "no-such.yaml"}, 2,
 			map[string]any{"result": "NotRun", "errors": []any{"open no-such.yaml: no such file or directory"}}},
+		{"run -o json given an extra argument", []string{"run", "-o", "json", "-f", docExample, "extra"}, 2,
+			map[string]any{"result": "NotRun", "errors": []any{`kubeci run takes no arguments, got "extra"`}}},
 		{"plan -o json of two workflows", []string{"plan", "-o", "json", "-f", docExample, "-f", "../../examples/failing.yaml"}, 0,
 			map[string]any{"apiVersion": "v1", "kind": "List"}},
 	}

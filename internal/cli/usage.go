@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubeci/kubeci/internal/local"
 )
 
 // exitUsage is the exit code of a command given bad arguments or flags.
@@ -14,9 +16,14 @@ const exitUsage = 2
 // usageErrors makes every command of root report bad arguments and bad flags
 // the same way, and exit with exitUsage: "Error: ..." and where to find
 // help, on standard error.
-func usageErrors(root *cobra.Command, errOut io.Writer) {
+//
+// kubeci run -o json also prints its JSON error object to out.
+func usageErrors(root *cobra.Command, out, errOut io.Writer) {
 	usage := func(c *cobra.Command, err error) error {
 		fmt.Fprintf(errOut, "Error: %v\nSee '%s --help'.\n", err, c.CommandPath())
+		if f := c.Flags().Lookup("output"); c.Name() == "run" && f != nil && f.Value.String() == "json" {
+			_ = local.WriteJSONNotRun(out, []string{err.Error()})
+		}
 		return ExitError{Code: exitUsage}
 	}
 	root.SetFlagErrorFunc(usage)
