@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -149,15 +148,4 @@ func (o *OCI) containerID(step string) string {
 func ociHelperArgs(lower, bundle string, runc []string) []string {
 	args := []string{OCIStepCommand, "--lower", lower, "--bundle", bundle}
 	return append(append(args, "--"), runc...)
-}
-
-// imageNames lists refs for messages.
-func imageNames(steps []Step) string {
-	var refs []string
-	for _, s := range steps {
-		if !slices.Contains(refs, s.Image) {
-			refs = append(refs, s.Image)
-		}
-	}
-	return strings.Join(refs, ", ")
 }
