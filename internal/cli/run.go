@@ -63,8 +63,9 @@ Runtimes:
                   pulled (credentials from the docker config and its helpers),
                   cached by digest under $XDG_CACHE_HOME/kubeci (~/.cache/kubeci),
                   and run by runc (or crun) with a fresh copy-on-write root per
-                  step, the workspace at /kubeci and the host's network. Linux,
-                  root, and runc installed (apt-get install runc).
+                  step, the workspace at /kubeci and the host's network. Linux
+                  and runc (apt-get install runc); without root it runs
+                  rootless, as your user, and refuses images of other users.
   docker, podman  each step in a container of its image (named kubeci-RUNID-STEP,
                   removed when it ends), the workspace bind-mounted at /kubeci.
   host            each step's command on this machine, images ignored, in its own

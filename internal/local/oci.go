@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // OCIStepCommand is the hidden argument with which the oci runtime
@@ -21,7 +23,8 @@ const OCIStepCommand = "__oci-step"
 // images are pulled into an on-disk cache (ImageCache), each step gets a fresh
 // copy-on-write root over its image's unpacked files (an overlay whose upper
 // layer is removed with the step), and runc runs the OCI bundle kubeci writes
-// for the step. It needs Linux, root and a runc (or crun) command.
+// for the step. It needs Linux and a runc (or crun) command; without root it
+// runs rootless (see OCI.helper).
 type OCI struct {
 	// Self re-executes this program into OCIStepMain (see RuntimeOptions).
 	Self []string
@@ -122,6 +125,10 @@ func (o *OCI) stepBundle(s Step) (bundle string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("image %s: %w", s.Image, err)
 	}
+	if rootless() && (user.UID != 0 || user.GID != 0) {
+		return "", fmt.Errorf("image %s runs as user %q, and a rootless kubeci can only run containers as root (its own user): "+
+			"run kubeci as root, or use --runtime docker or podman", s.Image, img.Config.User)
+	}
 	if len(stepArgs(s, img.Config)) == 0 {
 		return "", fmt.Errorf("step %s has no commands and its image %s has no entrypoint or command", s.Name, s.Image)
 	}
@@ -132,7 +139,15 @@ func (o *OCI) stepBundle(s Step) (bundle string, err error) {
 		}
 	}
 	mounts := append([]BundleMount{workspaceMount(o.workspace)}, o.mounts...)
-	data, err := json.MarshalIndent(bundleSpec(s, img.Config, user, mounts), "", "  ")
+	spec := bundleSpec(s, img.Config, user, mounts)
+	if rootless() {
+		// runc runs in a user namespace where kubeci's user is root (see
+		// OCI.helper): the container's root is that root.
+		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}}
+		spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}}
+	}
+	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return "", err
 	}

@@ -9,14 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// Available checks that runc (or crun) is installed and that kubeci runs as
-// root: the step's copy-on-write root is an overlay mount.
+// Available checks that runc (or crun) is installed and that a step's mount
+// namespace can be made here: as root, or, rootless, in a user namespace of
+// its own (where kubeci is root and the containers run as that root).
 func (o *OCI) Available(ctx context.Context) error {
 	if len(o.Self) == 0 {
 		return errors.New("oci: no way to re-execute kubeci was given (RuntimeOptions.Self)")
@@ -32,10 +34,35 @@ func (o *OCI) Available(ctx context.Context) error {
 	if _, err := exec.LookPath(o.runc()); err != nil {
 		return errors.New("oci: no runc or crun command in PATH (Debian, Ubuntu: apt-get install runc)")
 	}
-	if os.Geteuid() != 0 {
-		return errors.New("oci: runs as root only for now (each step's root is an overlay mount): run kubeci as root, or use --runtime docker, podman or host")
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	out, err := o.helper(ctx, []string{OCIStepCommand, "--probe"}).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("oci: cannot run rootless here (%s): run kubeci as root, or allow unprivileged user namespaces, or use --runtime docker, podman or host",
+			strings.TrimSpace(string(out)+" "+err.Error()))
 	}
 	return nil
+}
+
+// rootless reports whether steps run in a user namespace of kubeci's user.
+func rootless() bool { return os.Geteuid() != 0 }
+
+// helper prepares a re-execution of this program into OCIStepMain in a new
+// mount namespace, and, when not root, a new user namespace where the
+// caller's user and group are root (so that it may mount, and runc runs
+// rootless). It is killed should kubeci die.
+func (o *OCI) helper(ctx context.Context, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, o.Self[0], append(append([]string(nil), o.Self[1:]...), args...)...)
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if rootless() {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	cmd.SysProcAttr = attr
+	return cmd
 }
 
 // RunStep writes the step's bundle and runs it with `runc run` in a mount
@@ -54,9 +81,7 @@ func (o *OCI) RunStep(ctx context.Context, s Step, stdout, stderr io.Writer) Exi
 	id := o.containerID(s.Name)
 	state := filepath.Join(o.dir, "state")
 	runc := []string{o.runc(), "--root", state, "run", "--bundle", bundle, id}
-	args := append(append([]string(nil), o.Self[1:]...), ociHelperArgs(o.images[s.Image].Rootfs, bundle, runc)...)
-	cmd := exec.CommandContext(ctx, o.Self[0], args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd := o.helper(ctx, ociHelperArgs(o.images[s.Image].Rootfs, bundle, runc))
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	stopped := &atomic.Bool{}
 	cmd.Cancel = func() error {
@@ -88,8 +113,16 @@ func OCIStepMain(args []string) int {
 	flags := flag.NewFlagSet(OCIStepCommand, flag.ContinueOnError)
 	lower := flags.String("lower", "", "the image's unpacked root file system")
 	bundle := flags.String("bundle", "", "the step's bundle directory")
+	probe := flags.Bool("probe", false, "check that the namespaces can be made, then exit")
 	if err := flags.Parse(args); err != nil {
 		return exitSetup
+	}
+	if *probe {
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			fmt.Fprintf(os.Stderr, "cannot make the mounts of a namespace private: %v\n", err)
+			return exitSetup
+		}
+		return 0
 	}
 	argv := flags.Args()
 	if *lower == "" || *bundle == "" || len(argv) == 0 {
@@ -118,8 +151,10 @@ func mountStepRoot(lower, bundle string) error {
 	}
 	rootfs := filepath.Join(bundle, "rootfs")
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, filepath.Join(bundle, "upper"), filepath.Join(bundle, "work"))
-	if err := unix.Mount("kubeci-step", rootfs, "overlay", 0, opts); err == nil {
-		return nil
+	for _, extra := range []string{"", ",userxattr"} { // userxattr: in a user namespace
+		if unix.Mount("kubeci-step", rootfs, "overlay", 0, opts+extra) == nil {
+			return nil
+		}
 	}
 	// No overlayfs here (or not on this file system): a copy is as fresh.
 	if out, err := exec.Command("cp", "-a", lower+"/.", rootfs).CombinedOutput(); err != nil {

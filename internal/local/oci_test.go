@@ -9,8 +9,10 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,6 +112,14 @@ func TestOCIDesignDocExample(t *testing.T) {
 			ws := t.TempDir()
 			os.Chmod(ws, 0o777)
 			r := runOCI(t, o, wf, Config{Images: ImageMap{"busybox": host + "/busybox:" + tag}, WorkspaceDir: ws})
+			if rootless() && tag == "nobody" {
+				// Rootless, only kubeci's own user is mapped: it is the
+				// containers' root, and other users are refused.
+				if s := stepResult(t, r.res, "step-1"); s.Outcome != Failed || !strings.Contains(s.Message, "a rootless kubeci can only run containers as root") {
+					t.Errorf("step-1 %s (%s), want a refusal of the image's user", s.Outcome, s.Message)
+				}
+				return
+			}
 			if r.res.Outcome != Succeeded {
 				t.Fatalf("run %s, want Succeeded\n%s%s", r.res.Outcome, r.out, r.errOut)
 			}
@@ -194,4 +204,36 @@ func TestOCITriggerObject(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s%s", want, r.out, r.errOut)
 		}
 	}
+}
+
+// As root, the oci tests also run as an unprivileged user (nobody, 65534),
+// rootless: runc in a user namespace where that user is root.
+func TestOCIRootless(t *testing.T) {
+	if os.Geteuid() != 0 || os.Getenv("KUBECI_TEST_ROOTLESS") != "" {
+		t.Skip("run as root, this test runs the oci tests as nobody")
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		failOrSkipInCI(t, "no runc: %v", err)
+	}
+	// The test binary, where nobody may run it.
+	bin := filepath.Join(t.TempDir(), "local.test")
+	data, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Dir(bin), 0o755)
+	os.Chmod(filepath.Dir(filepath.Dir(bin)), 0o755) // t.TempDir()'s parent
+	home := t.TempDir()
+	os.Chmod(home, 0o777)
+	cmd := exec.Command(bin, "-test.run", "^(TestOCIDesignDocExample|TestOCIStepsDoNotShareRoot|TestOCITriggerObject)$", "-test.v")
+	cmd.Env = append(os.Environ(), "KUBECI_TEST_ROOTLESS=1", "HOME="+home, "XDG_CACHE_HOME="+home, "TMPDIR="+home)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestOCIDesignDocExample/1") {
+		t.Fatalf("the oci tests as nobody: %v\n%s", err, out)
+	}
+	t.Logf("as nobody:\n%s", out)
 }

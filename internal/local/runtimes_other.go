@@ -41,3 +41,6 @@ func stepHelperNotLinux(name string) int {
 	fmt.Fprintf(os.Stderr, "kubeci: %v\n", notLinux(name))
 	return exitSetup
 }
+
+// rootless: there is no oci runtime off Linux.
+func rootless() bool { return false }
