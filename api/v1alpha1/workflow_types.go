@@ -76,6 +76,8 @@ type Trigger struct {
 	// Resource is the plural resource name of the watched objects, for example
 	// "configmaps".
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Resource string `json:"resource,omitempty"`
 
 	// Namespace to watch. Empty means the Workflow's own namespace. Ignored for

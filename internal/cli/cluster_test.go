@@ -34,6 +34,9 @@ import (
 // per test binary. Nothing runs pods there: tests write the Workplan status
 // the operator would.
 func TestMain(m *testing.M) {
+	if os.Getenv(asKubeciEnv) != "" {
+		os.Exit(kubeciMain()) // see run_process_test.go
+	}
 	ctrllog.SetLogger(logr.Discard()) // the operator some tests run logs nothing
 	os.Exit(testenv.Main(m))
 }

@@ -34,7 +34,8 @@ containers, then the parallel steps run together as containers.`,
 				return err
 			}
 			failed := false
-			for i, d := range docs {
+			var plans []any
+			for _, d := range docs {
 				if d.Err != nil {
 					failed = true
 					fmt.Fprintf(o.ErrOut, "%s: %v\n", d.Label(), d.Err)
@@ -43,14 +44,15 @@ containers, then the parallel steps run together as containers.`,
 				wp, err := plan.NewWorkplan(d.Workflow, kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, "")
 				if err != nil {
 					failed = true
-					for _, e := range plan.Validate(d.Workflow) {
+					for _, e := range checkWorkflow(d.Workflow) {
 						fmt.Fprintf(o.ErrOut, "%s: %s\n", d.Label(), plan.FormatError(e))
 					}
 					continue
 				}
-				if err := printWorkplan(o, wp, output, i > 0); err != nil {
-					return err
-				}
+				plans = append(plans, workplanToCreate(wp))
+			}
+			if err := printWorkplans(o, plans, output); err != nil {
+				return err
 			}
 			if failed {
 				return ExitError{Code: 1}
@@ -63,16 +65,30 @@ containers, then the parallel steps run together as containers.`,
 	return cmd
 }
 
-// printWorkplan prints a Workplan about to be created: without its empty status
-// and creation time.
-func printWorkplan(o *Options, wp *kubeciv1.Workplan, output string, separate bool) error {
-	obj := struct {
+// workplanToCreate is a Workplan about to be created: without its empty
+// status and creation time.
+func workplanToCreate(wp *kubeciv1.Workplan) any {
+	return struct {
 		APIVersion string                `json:"apiVersion"`
 		Kind       string                `json:"kind"`
 		Metadata   metav1.ObjectMeta     `json:"metadata"`
 		Spec       kubeciv1.WorkplanSpec `json:"spec"`
 	}{wp.APIVersion, wp.Kind, wp.ObjectMeta, wp.Spec}
+}
+
+// printWorkplans prints the plans as YAML documents, or as JSON: one object,
+// or, for several, a List as kubectl prints one (valid JSON either way).
+func printWorkplans(o *Options, plans []any, output string) error {
 	if output == "json" {
+		var obj any
+		switch len(plans) {
+		case 0:
+			return nil
+		case 1:
+			obj = plans[0]
+		default:
+			obj = map[string]any{"apiVersion": "v1", "kind": "List", "items": plans}
+		}
 		out, err := json.MarshalIndent(obj, "", "  ")
 		if err != nil {
 			return err
@@ -80,13 +96,17 @@ func printWorkplan(o *Options, wp *kubeciv1.Workplan, output string, separate bo
 		_, err = fmt.Fprintf(o.Out, "%s\n", out)
 		return err
 	}
-	out, err := marshalYAML(obj)
-	if err != nil {
-		return err
+	for i, p := range plans {
+		out, err := marshalYAML(p)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(o.Out, "---")
+		}
+		if _, err := o.Out.Write(out); err != nil {
+			return err
+		}
 	}
-	if separate {
-		fmt.Fprintln(o.Out, "---")
-	}
-	_, err = o.Out.Write(out)
-	return err
+	return nil
 }

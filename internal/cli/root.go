@@ -71,5 +71,6 @@ func newRootCommand(argv0 string, o *Options) *cobra.Command {
 		newVersionCommand(o),
 		newRunCommand(o),
 	)
+	usageErrors(cmd, o.Out, o.ErrOut)
 	return cmd
 }

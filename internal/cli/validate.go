@@ -32,7 +32,7 @@ prints each problem as "FILE: workflow NAME: FIELD: what is wrong" and exits 1.`
 					fmt.Fprintf(o.Out, "%s: %v\n", d.Label(), d.Err)
 					continue
 				}
-				errs := plan.Validate(d.Workflow)
+				errs := checkWorkflow(d.Workflow)
 				for _, e := range errs {
 					fmt.Fprintf(o.Out, "%s: %s\n", d.Label(), plan.FormatError(e))
 				}

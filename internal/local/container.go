@@ -32,6 +32,7 @@ type Container struct {
 	Grace time.Duration
 
 	runID, workspace string
+	mounts           []BundleMount
 }
 
 // Name is the engine's name.
@@ -64,12 +65,12 @@ func (c *Container) Available(ctx context.Context) error {
 
 // Prepare remembers the run; a workspace path with a comma cannot be given to
 // --mount.
-func (c *Container) Prepare(run RunInfo) ([]string, error) {
+func (c *Container) Prepare(_ context.Context, run RunInfo) ([]string, error) {
 	if strings.Contains(run.Workspace, ",") {
 		return nil, fmt.Errorf("%s runtime: the workspace path %q holds a comma, which %s --mount cannot take: use --workspace with another directory",
 			c.Engine, run.Workspace, c.Engine)
 	}
-	c.runID, c.workspace = run.ID, run.Workspace
+	c.runID, c.workspace, c.mounts = run.ID, run.Workspace, run.Mounts
 	return nil, nil
 }
 
@@ -80,7 +81,7 @@ func (c *Container) RunStep(ctx context.Context, s Step, stdout, stderr io.Write
 		return Exit{Code: -1, Stopped: true}
 	}
 	name := containerName(c.runID, s.Name)
-	cmd := exec.CommandContext(ctx, c.Engine, containerArgs(c.runID, c.workspace, s)...)
+	cmd := exec.CommandContext(ctx, c.Engine, containerArgs(c.runID, c.workspace, c.mounts, s)...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	stopped := &atomic.Bool{}
 	stoppedDone := make(chan struct{})
@@ -144,11 +145,18 @@ func containerName(runID, step string) string {
 // containerArgs is the `run` command line of a step, the way a pod runs its
 // container: the step's commands replace the image's entrypoint (and its
 // default arguments), its args replace the image's default arguments.
-func containerArgs(runID, workspace string, s Step) []string {
+func containerArgs(runID, workspace string, mounts []BundleMount, s Step) []string {
 	args := []string{"run", "--rm",
 		"--name", containerName(runID, s.Name),
 		"--label", LabelLocalRun + "=" + runID,
 		"--mount", "type=bind,source=" + workspace + ",target=" + kubeciv1.WorkspaceMountPath,
+	}
+	for _, m := range mounts {
+		mount := "type=bind,source=" + m.Source + ",target=" + m.Destination
+		if m.ReadOnly {
+			mount += ",readonly"
+		}
+		args = append(args, "--mount", mount)
 	}
 	if s.WorkingDir != "" {
 		args = append(args, "--workdir", s.WorkingDir)

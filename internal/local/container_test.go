@@ -19,9 +19,10 @@ func TestContainerArgs(t *testing.T) {
 	base := []string{"run", "--rm", "--name", "kubeci-abc-s", "--label", "kube.ci/local-run=abc",
 		"--mount", "type=bind,source=/ws,target=/kubeci"}
 	cases := []struct {
-		name string
-		step Step
-		want []string
+		name   string
+		step   Step
+		mounts []BundleMount
+		want   []string
 	}{{
 		name: "commands and args",
 		step: Step{Name: "s", Image: "busybox", Command: []string{"sh", "-c"}, Args: []string{"echo hi"}, Env: []string{"A=1", "B=x y"}},
@@ -34,10 +35,16 @@ func TestContainerArgs(t *testing.T) {
 		name: "commands only drop the image's default arguments",
 		step: Step{Name: "s", Image: "busybox", Command: []string{"true"}},
 		want: append(append([]string(nil), base...), "--entrypoint", "true", "busybox"),
+	}, {
+		name:   "the trigger object, read-only",
+		step:   Step{Name: "s", Image: "busybox", Command: []string{"true"}},
+		mounts: []BundleMount{{Source: "/tmp/o.json", Destination: TriggerObjectMountPath, ReadOnly: true}},
+		want: append(append([]string(nil), base...), "--mount", "type=bind,source=/tmp/o.json,target=/kubeci-trigger/object.json,readonly",
+			"--entrypoint", "true", "busybox"),
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, containerArgs("abc", "/ws", tc.step)); diff != "" {
+			if diff := cmp.Diff(tc.want, containerArgs("abc", "/ws", tc.mounts, tc.step)); diff != "" {
 				t.Errorf("arguments (-want +got):\n%s", diff)
 			}
 		})
@@ -46,7 +53,7 @@ func TestContainerArgs(t *testing.T) {
 
 func TestContainerRefusesCommaInWorkspace(t *testing.T) {
 	c := &Container{Engine: RuntimeDocker}
-	if _, err := c.Prepare(RunInfo{ID: "x", Workspace: "/tmp/a,b"}); err == nil || !strings.Contains(err.Error(), "comma") {
+	if _, err := c.Prepare(context.Background(), RunInfo{ID: "x", Workspace: "/tmp/a,b"}); err == nil || !strings.Contains(err.Error(), "comma") {
 		t.Errorf("error %v, want a refusal of the comma", err)
 	}
 }
@@ -108,7 +115,7 @@ func TestContainerRuns(t *testing.T) {
 			for i := range results {
 				wg.Go(func() {
 					c := &Container{Engine: engine.Engine, Grace: engine.Grace}
-					res, err := Run(context.Background(), wf, Config{Runtime: c, Printer: NewPrinter(&outs[i], &outs[i], false)})
+					res, err := Run(context.Background(), wf, Config{Runtime: c, Printer: NewPrinter(&outs[i], &outs[i], false, false)})
 					if err != nil {
 						t.Errorf("run %d: %v", i, err)
 						return

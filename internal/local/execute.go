@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -75,6 +76,8 @@ func execute(ctx context.Context, tasks []kubeciv1.Task, starting func(plan.Task
 // stopReason says why no further step may start, or "" when they may.
 func stopReason(ctx context.Context, failed string) string {
 	switch {
+	case errors.Is(context.Cause(ctx), errRunDeadline):
+		return "not started: " + context.Cause(ctx).Error()
 	case ctx.Err() != nil:
 		return "not started: the run was interrupted"
 	case failed != "":

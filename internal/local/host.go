@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -51,7 +52,7 @@ func (h *Host) Name() string { return RuntimeHost }
 // Prepare refuses steps without commands (the host runtime cannot know an
 // image's entrypoint), warns once that images are ignored, and makes the empty
 // directory each step mounts its root on.
-func (h *Host) Prepare(run RunInfo) ([]string, error) {
+func (h *Host) Prepare(_ context.Context, run RunInfo) ([]string, error) {
 	warnings, err := hostChecks(run.Steps)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (h *Host) Prepare(run RunInfo) ([]string, error) {
 	if h.workDir, err = os.Getwd(); err != nil {
 		return nil, fmt.Errorf("host runtime: cannot tell the current directory (steps without workingDir run there): %w", err)
 	}
-	if h.root, err = os.MkdirTemp("", "kubeci-root-"); err != nil {
+	if h.root, err = makeRunTemp("root"); err != nil {
 		return nil, fmt.Errorf("host runtime: cannot make a directory for the steps' root mount: %w", err)
 	}
 	h.workspace = run.Workspace
@@ -79,10 +80,10 @@ func hostChecks(steps []Step) (warnings []string, err error) {
 	}
 	if len(entrypoints) > 0 {
 		return nil, fmt.Errorf("the host runtime cannot run step(s) %s: they have no commands, so they run their image's entrypoint, "+
-			"which the host runtime does not know; give them commands, or use --runtime docker or podman", strings.Join(entrypoints, ", "))
+			"which the host runtime does not know; give them commands, or use --runtime oci, docker or podman", strings.Join(entrypoints, ", "))
 	}
 	warnings = append(warnings, fmt.Sprintf("the host runtime ignores step images (%s): each step runs this machine's own programs "+
-		"with kubeci's environment; use --runtime docker or podman to run steps in their images", strings.Join(images, ", ")))
+		"with kubeci's environment; use --runtime oci, docker or podman to run steps in their images", strings.Join(images, ", ")))
 	return warnings, nil
 }
 

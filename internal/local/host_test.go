@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/local/proctest"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 // hostRun is the result and output of a run with the host runtime.
@@ -29,7 +33,7 @@ func runOnHost(t *testing.T, ctx context.Context, wf *kubeciv1.Workflow, c Confi
 	h := hostRuntime(t)
 	var out, errOut bytes.Buffer
 	c.Runtime = h
-	c.Printer = NewPrinter(&out, &errOut, false)
+	c.Printer = NewPrinter(&out, &errOut, false, false)
 	res, err := Run(ctx, wf, c)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -277,7 +281,7 @@ func TestHostInterrupt(t *testing.T) {
 
 func TestHostRefusesStepsWithoutCommands(t *testing.T) {
 	_, err := hostChecks([]Step{{Name: "a", Image: "x", Command: []string{"sh"}}, {Name: "b", Image: "y", Args: []string{"x"}}})
-	if err == nil || !strings.Contains(err.Error(), "cannot run step(s) b: they have no commands") || !strings.Contains(err.Error(), "--runtime docker") {
+	if err == nil || !strings.Contains(err.Error(), "cannot run step(s) b: they have no commands") || !strings.Contains(err.Error(), "--runtime oci, docker") {
 		t.Errorf("error %v, want a refusal naming step b and what to do", err)
 	}
 	warnings, err := hostChecks([]Step{{Name: "a", Image: "x", Command: []string{"sh"}}, {Name: "b", Image: "y", Command: []string{"sh"}}, {Name: "c", Image: "x", Command: []string{"sh"}}})
@@ -294,7 +298,7 @@ func BenchmarkHostRunStep(b *testing.B) {
 		b.Skipf("the host runtime cannot work here: %v", err)
 	}
 	ws := b.TempDir()
-	if _, err := h.Prepare(RunInfo{ID: "bench", Workspace: ws, Steps: []Step{{Name: "s", Image: "x", Command: []string{"true"}}}}); err != nil {
+	if _, err := h.Prepare(context.Background(), RunInfo{ID: "bench", Workspace: ws, Steps: []Step{{Name: "s", Image: "x", Command: []string{"true"}}}}); err != nil {
 		b.Fatal(err)
 	}
 	defer h.Cleanup()
@@ -316,9 +320,108 @@ func BenchmarkRunDesignDoc(b *testing.B) {
 	wf := loadExample(b, "design-doc.yaml")
 	for b.Loop() {
 		var out bytes.Buffer
-		res, err := Run(context.Background(), wf, Config{Runtime: h, Printer: NewPrinter(&out, &out, false)})
+		res, err := Run(context.Background(), wf, Config{Runtime: h, Printer: NewPrinter(&out, &out, false, false)})
 		if err != nil || res.Outcome != Succeeded {
 			b.Fatalf("%v %v\n%s", err, res, out.String())
+		}
+	}
+}
+
+// A host step's writes outside the workspace and its working directory are
+// its own: files it makes or removes in /etc, /usr and $HOME are as they were
+// on this machine afterwards, and the next step does not see them either.
+func TestHostStepCannotChangeHost(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	probe := fmt.Sprintf("kubeci-probe-%d", os.Getpid())
+	wd := t.TempDir()
+	paths := []string{"/etc/" + probe, "/usr/" + probe, filepath.Join(home, probe), "/tmp/" + probe}
+	keep := filepath.Join(wd, probe)
+	wf := shWorkflow("sandbox", map[string]string{
+		"write": "touch " + strings.Join(paths, " ") + " " + keep + " && echo changed >> /etc/hostname && echo wrote",
+		"check": "for f in " + strings.Join(paths, " ") + "; do test ! -e $f || exit 9; done; test -e " + keep + " && echo clean",
+	}, map[string][]string{"check": {"write"}}, "write", "check")
+	for i := range wf.Spec.Steps {
+		wf.Spec.Steps[i].WorkingDir = wd
+	}
+	hostname, _ := os.ReadFile("/etc/hostname")
+	r := runOnHost(t, context.Background(), wf, Config{})
+	if r.res.Outcome != Succeeded {
+		t.Fatalf("run %s, want Succeeded\n%s%s", r.res.Outcome, r.out, r.errOut)
+	}
+	for _, p := range paths {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			os.Remove(p)
+			t.Errorf("a step's write to %s reached this machine (%v)", p, err)
+		}
+	}
+	if after, _ := os.ReadFile("/etc/hostname"); !bytes.Equal(after, hostname) {
+		os.WriteFile("/etc/hostname", hostname, 0o644)
+		t.Errorf("a step changed /etc/hostname on this machine: %q", after)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the step's write to its working directory %s is lost: %v", keep, err)
+	}
+}
+
+// spec.activeDeadlineSeconds ends a run as on the cluster: the running step
+// is stopped, the rest never start, and the run fails.
+func TestHostActiveDeadline(t *testing.T) {
+	wf := shWorkflow("deadline", map[string]string{"slow": "sleep 30", "later": "true"},
+		map[string][]string{"later": {"slow"}}, "slow", "later")
+	one := int64(1)
+	wf.Spec.ActiveDeadlineSeconds = &one
+	start := time.Now()
+	r := runOnHost(t, context.Background(), wf, Config{})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the run took %s, past its 1s deadline", took)
+	}
+	if r.res.Outcome != Failed {
+		t.Errorf("run %s, want Failed", r.res.Outcome)
+	}
+	if s := stepResult(t, r.res, "slow"); s.Outcome != TimedOut || !strings.Contains(s.Message, "activeDeadlineSeconds") {
+		t.Errorf("slow %s (%s), want TimedOut by activeDeadlineSeconds", s.Outcome, s.Message)
+	}
+	if s := stepResult(t, r.res, "later"); s.Outcome != Skipped || !strings.Contains(s.Message, "activeDeadlineSeconds") {
+		t.Errorf("later %s (%s), want Skipped by activeDeadlineSeconds", s.Outcome, s.Message)
+	}
+}
+
+// A run given a trigger object acts as one its update triggered: the
+// KUBECI_TRIGGER_* variables, the sanitised object in a read-only file, and
+// the watched fields' values.
+func TestHostTriggerObject(t *testing.T) {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": "creds", "namespace": "ci", "managedFields": []any{map[string]any{"manager": "x"}}},
+		"data":     map[string]any{"password": "c2VjcmV0"},
+		"status":   map[string]any{"revision": "abc", "count": int64(2)},
+	}}
+	var fields []trigger.FieldPath
+	for _, f := range []string{"status.revision", "status.count", "status.absent"} {
+		p, err := trigger.ParseFieldPath(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields = append(fields, p)
+	}
+	wf := shWorkflow("trig", map[string]string{"show": `echo "$KUBECI_TRIGGER_EVENT $KUBECI_TRIGGER_KIND $KUBECI_TRIGGER_NAMESPACE/$KUBECI_TRIGGER_NAME ` +
+		`rev=$KUBECI_FIELD_STATUS_REVISION count=$KUBECI_FIELD_STATUS_COUNT absent=${KUBECI_FIELD_STATUS_ABSENT-unset}"; ` +
+		`cat "$KUBECI_TRIGGER_OBJECT"; echo; test -w "$KUBECI_TRIGGER_OBJECT" && stat -c %a "$KUBECI_TRIGGER_OBJECT"`}, nil, "show")
+	r := runOnHost(t, context.Background(), wf, Config{Trigger: &TriggerObject{Object: obj, Fields: fields}})
+	if r.res.Outcome != Succeeded {
+		t.Fatalf("run %s\n%s%s", r.res.Outcome, r.out, r.errOut)
+	}
+	for _, want := range []string{
+		"show | Updated Secret ci/creds rev=abc count=2 absent=unset\n",
+		`show | {"apiVersion":"v1","kind":"Secret","metadata":{"name":"creds","namespace":"ci"},"status":{"count":2,"revision":"abc"}}` + "\n",
+		"show | 444\n",
+		"as if triggered by Secret ci/creds (Updated)",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}
 	}
 }

@@ -18,14 +18,13 @@ import (
 )
 
 // HostStepMain is a host step's first process, started by the host runtime as
-// PID 1 of new mount and PID namespaces. It gives the step its own root: an
-// empty tmpfs on --root holding a bind mount of every entry of this machine's
-// root directory, a fresh /proc, and the workspace at /kubeci; nothing is
-// created on this machine. Then it runs the step's command in --workdir as its
-// init: it passes on the signals it gets to every process of the step, reaps
-// them, and exits with the command's exit code (128+N when signal N ended it),
-// which ends every process the step left behind. args are the arguments after
-// HostStepCommand; it returns the exit code.
+// PID 1 of new mount and PID namespaces. It gives the step its own root (see
+// enterStepRoot), where it can change nothing of this machine but the
+// workspace and its working directory. Then it runs the step's command in
+// --workdir as its init: it passes on the signals it gets to every process of
+// the step, reaps them, and exits with the command's exit code (128+N when
+// signal N ended it), which ends every process the step left behind. args are
+// the arguments after HostStepCommand; it returns the exit code.
 func HostStepMain(args []string) int {
 	flags := flag.NewFlagSet(HostStepCommand, flag.ContinueOnError)
 	root := flags.String("root", "", "empty directory to mount the step's root on")
@@ -39,7 +38,7 @@ func HostStepMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "kubeci: %s runs only as the first process of a host step's namespaces\n", HostStepCommand)
 		return exitSetup
 	}
-	if err := enterStepRoot(*root, *workspace); err != nil {
+	if err := enterStepRoot(*root, *workspace, *workDir); err != nil {
 		fmt.Fprintf(os.Stderr, "kubeci: host runtime: %v\n", err)
 		return exitSetup
 	}
@@ -53,9 +52,22 @@ func HostStepMain(args []string) int {
 	return runAsInit(flags.Args())
 }
 
-// enterStepRoot makes this mount namespace's mounts private, builds the step's
-// root on root and moves into it.
-func enterStepRoot(root, workspace string) error {
+// sharedDirs are the entries of / a step sees as they are, writable: the
+// devices, the kernel's interfaces (a fresh /proc is mounted besides).
+var sharedDirs = map[string]bool{"dev": true, "sys": true}
+
+// enterStepRoot makes this mount namespace's mounts private and builds the
+// step's root on a tmpfs mounted on root (empty on this machine):
+//
+//   - each directory of / but /dev and /sys is an overlay of this machine's
+//     directory under a layer of the tmpfs: the step reads this machine's
+//     files and writes its own copies, discarded with the namespace (where
+//     overlayfs is refused, the directory is bound read-only instead);
+//   - /dev and /sys are this machine's; /proc is the step's own;
+//   - the workspace is bound at /kubeci, and the working directory (when it
+//     is not / and not in the workspace) is bound on its overlay: there, and
+//     only there, writes reach this machine.
+func enterStepRoot(root, workspace, workDir string) error {
 	if root == "" || workspace == "" {
 		return errors.New("--root and --workspace are required")
 	}
@@ -64,6 +76,16 @@ func enterStepRoot(root, workspace string) error {
 	}
 	if err := unix.Mount("kubeci-step-root", root, "tmpfs", 0, "mode=0755"); err != nil {
 		return fmt.Errorf("cannot mount a tmpfs on %s for the step's root: %w", root, err)
+	}
+	newRoot, layers := filepath.Join(root, "root"), filepath.Join(root, "layers")
+	for _, d := range []string{newRoot, layers} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	// pivot_root needs the new root to be a mount point.
+	if err := unix.Mount(newRoot, newRoot, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("cannot bind the step's root on itself: %w", err)
 	}
 	entries, err := os.ReadDir("/")
 	if err != nil {
@@ -74,17 +96,20 @@ func enterStepRoot(root, workspace string) error {
 		if e.Name() == mountPoint || e.Name() == "proc" {
 			continue
 		}
-		if err := mirror("/"+e.Name(), filepath.Join(root, e.Name()), e.Type()); err != nil {
+		if err := mirror("/"+e.Name(), filepath.Join(newRoot, e.Name()), filepath.Join(layers, e.Name()), e.Type()); err != nil {
 			return err
 		}
 	}
-	if err := bindDir(workspace, filepath.Join(root, mountPoint)); err != nil {
+	if err := bindDir(workspace, filepath.Join(newRoot, mountPoint)); err != nil {
 		return fmt.Errorf("cannot bind the workspace at %s: %w", kubeciv1.WorkspaceMountPath, err)
 	}
-	if err := mountProc(filepath.Join(root, "proc")); err != nil {
+	if err := bindWorkDir(workDir, newRoot); err != nil {
 		return err
 	}
-	if err := pivot(root); err != nil {
+	if err := mountProc(filepath.Join(newRoot, "proc")); err != nil {
+		return err
+	}
+	if err := pivot(newRoot); err != nil {
 		return err
 	}
 	// The tmpfs is also visible where it was mounted, through the bind of the
@@ -93,8 +118,10 @@ func enterStepRoot(root, workspace string) error {
 	return nil
 }
 
-// mirror makes dst, in the step's root, show this machine's src.
-func mirror(src, dst string, mode fs.FileMode) error {
+// mirror makes dst, in the step's root, show this machine's src: a symbolic
+// link as it is, a directory as an overlay with its upper layer under layer
+// (or as it is, for sharedDirs), a file bound read-only.
+func mirror(src, dst, layer string, mode fs.FileMode) error {
 	switch {
 	case mode&fs.ModeSymlink != 0:
 		target, err := os.Readlink(src)
@@ -102,11 +129,13 @@ func mirror(src, dst string, mode fs.FileMode) error {
 			return fmt.Errorf("cannot read the link %s: %w", src, err)
 		}
 		return os.Symlink(target, dst)
-	case mode.IsDir():
+	case mode.IsDir() && sharedDirs[filepath.Base(src)]:
 		if err := bindDir(src, dst); err != nil {
 			return fmt.Errorf("cannot bind %s into the step's root: %w", src, err)
 		}
 		return nil
+	case mode.IsDir():
+		return overlayDir(src, dst, layer)
 	default:
 		f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -116,8 +145,53 @@ func mirror(src, dst string, mode fs.FileMode) error {
 		if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("cannot bind %s into the step's root: %w", src, err)
 		}
+		_ = unix.Mount("", dst, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
 		return nil
 	}
+}
+
+// overlayDir mounts on dst an overlay of this machine's src under an upper
+// layer in layer (on the step's tmpfs). In a user namespace overlayfs needs
+// "userxattr"; where it is refused altogether, src is bound read-only.
+func overlayDir(src, dst, layer string) error {
+	upper, work := filepath.Join(layer, "upper"), filepath.Join(layer, "work")
+	for _, d := range []string{dst, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", src, upper, work)
+	for _, extra := range []string{"", ",userxattr"} {
+		if unix.Mount("kubeci-step", dst, "overlay", 0, opts+extra) == nil {
+			return nil
+		}
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("cannot show %s in the step's root: %w", src, err)
+	}
+	if err := unix.Mount("", dst, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+		return fmt.Errorf("cannot make %s read-only in the step's root: %w", src, err)
+	}
+	return nil
+}
+
+// bindWorkDir binds this machine's working directory of the step over its
+// overlay, so that what the step writes there stays, as with a checkout it
+// builds in. / and the workspace are left alone, and so is a directory this
+// machine does not have.
+func bindWorkDir(workDir, newRoot string) error {
+	dir := filepath.Clean(workDir)
+	if dir == "/" || isInWorkspace(dir) {
+		return nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil
+	}
+	dst := filepath.Join(newRoot, dir)
+	if err := unix.Mount(dir, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("cannot bind the working directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // bindDir makes the directory dst and binds src, with everything mounted

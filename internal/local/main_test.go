@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == HostStepCommand {
 		os.Exit(HostStepMain(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == OCIStepCommand {
+		os.Exit(OCIStepMain(os.Args[2:]))
+	}
 	os.Exit(m.Run())
 }
 

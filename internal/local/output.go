@@ -31,17 +31,18 @@ const (
 // Step lines from standard error go to ErrOut, all else to Out. Lines are
 // printed whole, so the output of parallel steps interleaves by lines.
 type Printer struct {
-	out, errOut io.Writer
-	color       bool
+	out, errOut           io.Writer
+	colorOut, colorErrOut bool
 
-	mu     sync.Mutex
-	prefix *steplog.Prefixer
+	mu                   sync.Mutex
+	prefix, prefixErrOut *steplog.Prefixer
 }
 
-// NewPrinter prints to out and errOut, in colour when color is true (on a
-// terminal).
-func NewPrinter(out, errOut io.Writer, color bool) *Printer {
-	return &Printer{out: out, errOut: errOut, color: color, prefix: steplog.NewPrefixer(nil, color)}
+// NewPrinter prints to out and errOut, each in colour when its flag is true
+// (when it is a terminal).
+func NewPrinter(out, errOut io.Writer, colorOut, colorErrOut bool) *Printer {
+	return &Printer{out: out, errOut: errOut, colorOut: colorOut, colorErrOut: colorErrOut,
+		prefix: steplog.NewPrefixer(nil, colorOut), prefixErrOut: steplog.NewPrefixer(nil, colorErrOut)}
 }
 
 // steps sets the names the printer will see, to align prefixes and pick
@@ -49,7 +50,8 @@ func NewPrinter(out, errOut io.Writer, color bool) *Printer {
 func (p *Printer) steps(names []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.prefix = steplog.NewPrefixer(names, p.color)
+	p.prefix = steplog.NewPrefixer(names, p.colorOut)
+	p.prefixErrOut = steplog.NewPrefixer(names, p.colorErrOut)
 }
 
 // header introduces a run: what runs, where, and where its workspace is. It
@@ -60,8 +62,16 @@ func (p *Printer) header(wp *kubeciv1.Workplan, steps []Step, runtime, note stri
 		names = append(names, s.Name)
 	}
 	p.steps(names)
-	p.Infof("Running workflow %s (%s in %s) as %s, a manual run: triggers are not watched locally",
-		wp.Spec.Workflow, plan.Count(len(steps), "step"), plan.Count(len(wp.Spec.Tasks), "task"), wp.Name)
+	how := "a manual run"
+	if t := wp.Spec.Trigger; t.Event != kubeciv1.EventManual {
+		obj := t.Name
+		if t.Namespace != "" {
+			obj = t.Namespace + "/" + t.Name
+		}
+		how = fmt.Sprintf("as if triggered by %s %s (%s)", t.Kind, obj, t.Event)
+	}
+	p.Infof("Running workflow %s (%s in %s) as %s, %s: triggers are not watched locally",
+		wp.Spec.Workflow, plan.Count(len(steps), "step"), plan.Count(len(wp.Spec.Tasks), "task"), wp.Name, how)
 	if note != "" {
 		runtime += " (" + note + ")"
 	}
@@ -80,7 +90,11 @@ func (p *Printer) Infof(format string, args ...any) {
 
 // Warnf prints a warning line to ErrOut.
 func (p *Printer) Warnf(format string, args ...any) {
-	p.println(p.errOut, p.paint(colorYellow, "warning: ")+fmt.Sprintf(format, args...))
+	warning := "warning: "
+	if p.colorErrOut {
+		warning = colorYellow + warning + colorReset
+	}
+	p.println(p.errOut, warning+fmt.Sprintf(format, args...))
 }
 
 func (p *Printer) println(w io.Writer, line string) {
@@ -141,7 +155,7 @@ func (p *Printer) name(step string) string {
 }
 
 func (p *Printer) paint(color, s string) string {
-	if !p.color || color == "" {
+	if !p.colorOut || color == "" {
 		return s
 	}
 	return color + s + colorReset
@@ -150,12 +164,11 @@ func (p *Printer) paint(color, s string) string {
 // lines returns a writer for one output stream of a step: it prints each line
 // written to it as "STEP | line" (package steplog). Close prints a last line without a newline.
 func (p *Printer) lines(step string, stderr bool) *lineWriter {
-	w := p.out
-	if stderr {
-		w = p.errOut
-	}
 	p.mu.Lock()
-	prefix := p.prefix
+	w, prefix := p.out, p.prefix
+	if stderr {
+		w, prefix = p.errOut, p.prefixErrOut
+	}
 	p.mu.Unlock()
 	return &lineWriter{p: p, w: w, step: step, prefix: prefix}
 }

@@ -17,7 +17,7 @@ import (
 
 func TestLineWriter(t *testing.T) {
 	var out bytes.Buffer
-	p := NewPrinter(&out, &out, false)
+	p := NewPrinter(&out, &out, false, false)
 	p.steps([]string{"a", "longer"})
 	w := p.lines("a", false)
 	for _, chunk := range []string{"one\ntw", "o\r\n", "\n", "three", strings.Repeat("x", maxLine), "\nlast"} {
@@ -35,7 +35,7 @@ func TestLineWriter(t *testing.T) {
 
 func TestColour(t *testing.T) {
 	var out bytes.Buffer
-	p := NewPrinter(&out, &out, true)
+	p := NewPrinter(&out, &out, true, true)
 	p.steps([]string{"a"})
 	w := p.lines("a", false)
 	w.Write([]byte("hi\n"))
@@ -45,7 +45,7 @@ func TestColour(t *testing.T) {
 		t.Errorf("no colour in %q", got)
 	}
 	out.Reset()
-	p = NewPrinter(&out, &out, false)
+	p = NewPrinter(&out, &out, false, false)
 	p.steps([]string{"a"})
 	p.lines("a", false).Write([]byte("hi\n"))
 	p.finished(StepResult{Name: "a", Outcome: Failed})
@@ -55,7 +55,7 @@ func TestColour(t *testing.T) {
 }
 
 // workspacePath matches a temporary workspace's path, which differs run to run.
-var workspacePath = regexp.MustCompile(`/\S*/kubeci-run-\d+/workspace`)
+var workspacePath = regexp.MustCompile(`/\S*/kubeci-run-\d+-\d+/workspace`)
 
 // goldenRun runs an example with the host runtime and a clock that stands
 // still, so that every duration is 0s, and returns its output and result.
@@ -67,7 +67,7 @@ func goldenRun(t *testing.T, example string) (out, errOut string, res *Result) {
 	var o, e bytes.Buffer
 	res, err := Run(context.Background(), loadExample(t, example), Config{
 		Runtime: hostRuntime(t),
-		Printer: NewPrinter(&o, &e, false),
+		Printer: NewPrinter(&o, &e, false, false),
 		Clock:   clocktesting.NewFakePassiveClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 		RunID:   "0123456789",
 	})
@@ -101,4 +101,23 @@ func TestGoldenDesignDocSummaryAndJSON(t *testing.T) {
 	}
 	golden.Check(t, "design-doc.summary.txt", []byte(summary.String()))
 	golden.Check(t, "design-doc.json", []byte(workspacePath.ReplaceAllString(js.String(), "WORKSPACE")))
+}
+
+// Colour is decided per stream: a terminal on standard error only gets
+// colour there.
+func TestColourPerStream(t *testing.T) {
+	var out, errOut bytes.Buffer
+	p := NewPrinter(&out, &errOut, false, true)
+	p.steps([]string{"a"})
+	p.Warnf("careful")
+	l := p.lines("a", false)
+	l.Write([]byte("to stdout\n"))
+	e := p.lines("a", true)
+	e.Write([]byte("to stderr\n"))
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("standard output is coloured: %q", out.String())
+	}
+	if !strings.Contains(errOut.String(), "\x1b[") {
+		t.Errorf("standard error is not coloured: %q", errOut.String())
+	}
 }

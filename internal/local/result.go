@@ -3,6 +3,8 @@ package local
 import (
 	"strings"
 	"time"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
 // Outcome is how a step, or a whole run, ended.
@@ -87,4 +89,17 @@ func outcome(steps []StepResult, interrupted bool) Outcome {
 		}
 	}
 	return Succeeded
+}
+
+// Phase is the outcome in the API's vocabulary (a Workplan's
+// status.steps[].phase): a step that timed out or was interrupted Failed, as
+// its container would have on the cluster.
+func (o Outcome) Phase() kubeciv1.StepPhase {
+	switch o {
+	case Succeeded:
+		return kubeciv1.StepSucceeded
+	case Skipped:
+		return kubeciv1.StepSkipped
+	}
+	return kubeciv1.StepFailed
 }

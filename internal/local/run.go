@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,11 @@ type Config struct {
 	// RunID names the run (its Workplan and containers); empty means a random
 	// one.
 	RunID string
+	// Images replaces step images (--image).
+	Images ImageMap
+	// Trigger, when set, makes the run one triggered by an update of an
+	// object (--trigger-object); nil means a manual run.
+	Trigger *TriggerObject
 	// Namespace is KUBECI_NAMESPACE when the Workflow names none; empty means
 	// DefaultNamespace.
 	Namespace string
@@ -60,11 +66,23 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	if runID == "" {
 		runID = newRunID()
 	}
-	wp, err := localWorkplan(wf, c.Namespace, runID)
+	wp, err := localWorkplan(wf, c.Namespace, runID, c.Trigger.event())
 	if err != nil {
 		return nil, err
 	}
-	list := newSteps(wp)
+	tf, err := writeTriggerFile(c.Trigger)
+	if err != nil {
+		return nil, err
+	}
+	defer tf.Close()
+	var extraEnv []string
+	if tf != nil {
+		extraEnv = append([]string{tf.env(c.Runtime.Name())}, c.Trigger.fieldEnv()...)
+	}
+	list := newSteps(wp, extraEnv)
+	for i := range list {
+		list[i].Image = c.Images.Map(list[i].Image)
+	}
 	steps := map[string]Step{}
 	for _, s := range list {
 		steps[s.Name] = s
@@ -74,7 +92,7 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := c.Runtime.Prepare(RunInfo{ID: runID, Workspace: ws.Dir, Steps: list})
+	warnings, err := c.Runtime.Prepare(ctx, RunInfo{ID: runID, Workspace: ws.Dir, Steps: list, Mounts: tf.mounts()})
 	if err != nil {
 		c.Runtime.Cleanup()
 		ws.Close()
@@ -106,7 +124,9 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 		p.finished(r)
 		return r
 	}
-	res.Steps = execute(ctx, wp.Spec.Tasks, starting, run)
+	runCtx, cancel := withDeadline(ctx, wf.Spec.ActiveDeadlineSeconds)
+	res.Steps = execute(runCtx, wp.Spec.Tasks, starting, run)
+	cancel()
 
 	if err := c.Runtime.Cleanup(); err != nil {
 		p.Warnf("%v", err)
@@ -120,10 +140,23 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	return res, nil
 }
 
-// localWorkplan is the Workplan of a manual run of wf, as the operator would
-// create it, named after runID. A Workflow without a namespace is in
-// namespace, else in DefaultNamespace.
-func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string) (*kubeciv1.Workplan, error) {
+// errRunDeadline ends a run that passes spec.activeDeadlineSeconds.
+var errRunDeadline = errors.New("the run passed its activeDeadlineSeconds")
+
+// withDeadline bounds the run by the Workflow's activeDeadlineSeconds, as the
+// operator does; nil means no bound.
+func withDeadline(ctx context.Context, seconds *int64) (context.Context, context.CancelFunc) {
+	if seconds == nil || *seconds <= 0 {
+		return context.WithCancel(ctx)
+	}
+	d := time.Duration(*seconds) * time.Second
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("%w (%s)", errRunDeadline, d))
+}
+
+// localWorkplan is the Workplan of a run of wf triggered by event, as the
+// operator would create it, named after runID. A Workflow without a
+// namespace is in namespace, else in DefaultNamespace.
+func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string, event kubeciv1.TriggerEvent) (*kubeciv1.Workplan, error) {
 	wf = wf.DeepCopy()
 	if wf.Namespace == "" {
 		wf.Namespace = namespace
@@ -134,7 +167,7 @@ func localWorkplan(wf *kubeciv1.Workflow, namespace, runID string) (*kubeciv1.Wo
 	if wf.Name == "" {
 		wf.Name = wf.GenerateName + names.Hash(runID)[:5] // as the API server would name it
 	}
-	return plan.NewWorkplan(wf, kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, names.Workplan(wf.Name, "local", runID))
+	return plan.NewWorkplan(wf, event, names.Workplan(wf.Name, "local", runID))
 }
 
 // runStep runs one step with the runtime, its output printed line by line,
@@ -159,6 +192,8 @@ func runStep(ctx context.Context, rt Runtime, s Step, timeout time.Duration, p *
 	switch {
 	case exit.Err != nil:
 		r.Outcome, r.Message = Failed, exit.Err.Error()
+	case exit.Stopped && errors.Is(context.Cause(ctx), errRunDeadline):
+		r.Outcome, r.Message = TimedOut, "stopped: "+context.Cause(ctx).Error()
 	case exit.Stopped && ctx.Err() != nil:
 		r.Outcome, r.Message = Interrupted, "stopped: the run was interrupted"
 	case exit.Stopped:

@@ -22,7 +22,7 @@ type Runtime interface {
 	Available(ctx context.Context) error
 	// Prepare readies a run: it refuses steps the runtime cannot run, with the
 	// reason, and returns warnings to print once.
-	Prepare(run RunInfo) (warnings []string, err error)
+	Prepare(ctx context.Context, run RunInfo) (warnings []string, err error)
 	// RunStep runs one step until it ends. When ctx is done first it stops the
 	// step, everything it started included (SIGTERM, then SIGKILL after the
 	// grace period), and reports Stopped.
@@ -39,6 +39,10 @@ type RunInfo struct {
 	Workspace string
 	// Steps are the run's steps, in plan order.
 	Steps []Step
+	// Mounts are files container runtimes show every step, read-only where
+	// marked (the trigger object); the host runtime's steps see this machine's
+	// files anyway.
+	Mounts []BundleMount
 }
 
 // Exit is how a step's process or container ended.
@@ -59,10 +63,11 @@ const (
 	RuntimeHost   = "host"
 	RuntimeDocker = "docker"
 	RuntimePodman = "podman"
+	RuntimeOCI    = "oci"
 )
 
 // RuntimeNames lists the runtimes Select accepts.
-var RuntimeNames = []string{RuntimeAuto, RuntimeHost, RuntimeDocker, RuntimePodman}
+var RuntimeNames = []string{RuntimeAuto, RuntimeOCI, RuntimeHost, RuntimeDocker, RuntimePodman}
 
 // RuntimeOptions configure the runtimes Select makes.
 type RuntimeOptions struct {
@@ -72,15 +77,32 @@ type RuntimeOptions struct {
 	Self []string
 	// Grace is how long a stopped step has between SIGTERM and SIGKILL.
 	Grace time.Duration
+	// Images is the oci runtime's image cache; nil means one in
+	// DefaultImageCacheDir.
+	Images *ImageCache
+	// Progress, when set, shows the oci runtime's pulls.
+	Progress func(ref string) PullProgress
+	// ProbeImages, when set, tells auto whether the oci runtime can have the
+	// run's images (it pulls them); nil means it can.
+	ProbeImages func(ctx context.Context, o *OCI) error
 }
 
 // Select returns the runtime named name once it has checked that it works
-// here. "auto" picks docker or podman when an engine answers, else host; its
-// note says why. The error says why no runtime fits and what to do.
+// here. "auto" picks docker or podman when an engine answers, else oci when
+// runc is installed and the images can be had, else host; its note says why,
+// in one line. The error says why no runtime fits and what to do.
 func Select(ctx context.Context, name string, o RuntimeOptions) (rt Runtime, note string, err error) {
 	host := &Host{Self: o.Self, Grace: o.Grace}
 	docker := &Container{Engine: RuntimeDocker, Grace: o.Grace}
 	podman := &Container{Engine: RuntimePodman, Grace: o.Grace}
+	oci := &OCI{Self: o.Self, Grace: o.Grace, Images: o.Images, Progress: o.Progress}
+	if oci.Images == nil {
+		dir, err := DefaultImageCacheDir()
+		if err != nil && (name == RuntimeOCI || name == RuntimeAuto || name == "") {
+			return nil, "", err
+		}
+		oci.Images = &ImageCache{Dir: dir}
+	}
 	switch name {
 	case RuntimeHost:
 		return host, "", host.Available(ctx)
@@ -88,20 +110,38 @@ func Select(ctx context.Context, name string, o RuntimeOptions) (rt Runtime, not
 		return docker, "", docker.Available(ctx)
 	case RuntimePodman:
 		return podman, "", podman.Available(ctx)
+	case RuntimeOCI:
+		return oci, "", oci.Available(ctx)
 	case RuntimeAuto, "":
 	default:
 		return nil, "", fmt.Errorf("unknown runtime %q: use one of %s", name, strings.Join(RuntimeNames, ", "))
 	}
-	notes := []string{"auto", "auto: no docker engine answered", "auto: no docker or podman engine answered"}
 	var reasons []string
-	for i, c := range []Runtime{docker, podman, host} {
+	for _, c := range []Runtime{docker, podman, oci, host} {
 		err := c.Available(ctx)
+		if err == nil && c == oci && o.ProbeImages != nil {
+			err = o.ProbeImages(ctx, oci)
+		}
 		if err == nil {
-			return c, notes[i], nil
+			return c, autoNote(reasons), nil
 		}
 		reasons = append(reasons, err.Error())
 	}
 	return nil, "", fmt.Errorf("no runtime works on this machine:\n  %s", strings.Join(reasons, "\n  "))
+}
+
+// autoNote says, in one line, why auto passed over the runtimes before the
+// one it picked: the first clause of each reason (--runtime NAME gives the
+// whole of it).
+func autoNote(reasons []string) string {
+	if len(reasons) == 0 {
+		return "auto"
+	}
+	short := make([]string, len(reasons))
+	for i, r := range reasons {
+		short[i], _, _ = strings.Cut(r, " (")
+	}
+	return "auto: " + strings.Join(short, "; ")
 }
 
 // exitOf turns what exec.Cmd.Run returned into an Exit; stopped says whether

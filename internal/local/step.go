@@ -35,10 +35,12 @@ type Step struct {
 }
 
 // newSteps builds the steps of wp, in plan order.
-func newSteps(wp *kubeciv1.Workplan) []Step {
+// extraEnv (KEY=VALUE) follows the operator's variables, before the step's
+// own env.
+func newSteps(wp *kubeciv1.Workplan, extraEnv []string) []Step {
 	var steps []Step
 	for _, ts := range plan.Steps(wp.Spec.Tasks) {
-		steps = append(steps, newStep(wp, ts))
+		steps = append(steps, newStep(wp, ts, extraEnv))
 	}
 	return steps
 }
@@ -47,7 +49,7 @@ func newSteps(wp *kubeciv1.Workplan) []Step {
 // builds its container: plan.StepEnv followed by the step's own env, and
 // $(VAR) references in env values, commands and args expanded as the kubelet
 // expands them. The step's env must hold plain values only (see Unsupported).
-func newStep(wp *kubeciv1.Workplan, ts plan.TaskStep) Step {
+func newStep(wp *kubeciv1.Workplan, ts plan.TaskStep, extraEnv []string) Step {
 	vars := map[string]string{}
 	var env []string
 	add := func(name, value string) {
@@ -56,6 +58,10 @@ func newStep(wp *kubeciv1.Workplan, ts plan.TaskStep) Step {
 	}
 	for _, e := range plan.StepEnv(wp, ts.Task, ts.Step.Name) {
 		add(e.Name, e.Value)
+	}
+	for _, kv := range extraEnv {
+		name, value, _ := strings.Cut(kv, "=")
+		add(name, value)
 	}
 	for _, e := range ts.Step.Env {
 		add(e.Name, expand(e.Value, vars))

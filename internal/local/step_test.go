@@ -52,7 +52,7 @@ func TestNewStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := newStep(wp, plan.Steps(wp.Spec.Tasks)[1])
+	got := newStep(wp, plan.Steps(wp.Spec.Tasks)[1], nil)
 	want := Step{
 		Name: "second", Task: 0, Parallel: true, Image: "busybox", WorkingDir: "/kubeci/src",
 		Command: []string{"sh", "-c"},

@@ -112,3 +112,20 @@ func WriteJSON(w io.Writer, r *Result) error {
 	_, err = fmt.Fprintf(w, "%s\n", data)
 	return err
 }
+
+// NotRun is the result -o json reports when nothing ran.
+const NotRun Outcome = "NotRun"
+
+// WriteJSONNotRun writes, as JSON, why nothing ran: {"result": "NotRun",
+// "errors": [...]}, so that a program reading -o json always gets an object.
+func WriteJSONNotRun(w io.Writer, problems []string) error {
+	data, err := json.MarshalIndent(struct {
+		Result Outcome  `json:"result"`
+		Errors []string `json:"errors"`
+	}{NotRun, problems}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}

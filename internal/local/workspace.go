@@ -33,7 +33,7 @@ func NewWorkspace(dir string, keep bool) (*Workspace, error) {
 		}
 		return &Workspace{Dir: abs}, nil
 	}
-	temp, err := os.MkdirTemp("", "kubeci-run-")
+	temp, err := makeRunTemp("run")
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a temporary workspace: %w (set TMPDIR, or use --workspace DIR)", err)
 	}

@@ -88,6 +88,9 @@ func decode(raw []byte) (*kubeciv1.Workflow, error) {
 		Kind       string `json:"kind"`
 	}
 	if err := yaml.Unmarshal(raw, &head); err != nil {
+		if perr := plainError(err); perr != err {
+			return nil, perr
+		}
 		return nil, fmt.Errorf("not valid YAML: %w", err)
 	}
 	want := kubeciv1.GroupVersion.String()
@@ -100,7 +103,7 @@ func decode(raw []byte) (*kubeciv1.Workflow, error) {
 	var wf kubeciv1.Workflow
 	_, _, err := strictDecoder.Decode(raw, nil, &wf)
 	if err != nil {
-		return &wf, fmt.Errorf("cannot be read as a Workflow: %w", err)
+		return &wf, fmt.Errorf("cannot be read as a Workflow: %w", plainError(err))
 	}
 	return &wf, nil
 }

@@ -72,6 +72,12 @@ func validateStep(s *kubeciv1.Step, path *field.Path) field.ErrorList {
 	if s.Image == "" {
 		errs = append(errs, field.Required(path.Child("image"), fmt.Sprintf("step %q needs an image", s.Name)))
 	}
+	for i, e := range s.Env {
+		for _, msg := range validation.IsEnvVarName(e.Name) {
+			errs = append(errs, field.Invalid(path.Child("env").Index(i).Child("name"), e.Name,
+				fmt.Sprintf("%q is not a valid environment variable name for step %q: %s", e.Name, s.Name, msg)))
+		}
+	}
 	if len(s.Commands) == 0 && len(s.Args) == 0 {
 		errs = append(errs, field.Required(path.Child("commands"),
 			fmt.Sprintf("step %q needs commands, args or both", s.Name)))

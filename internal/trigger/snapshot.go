@@ -68,13 +68,6 @@ func SecretDataPath(p FieldPath) bool {
 	return false
 }
 
-// Snapshot is obj as steps may read it (KUBECI_TRIGGER_OBJECT), as JSON: the
-// whole of Sanitize's copy, with no size bound (a run records at most
-// MaxObjectBytes of it: see Record).
-func Snapshot(obj *unstructured.Unstructured) ([]byte, error) {
-	return json.Marshal(Sanitize(obj.Object))
-}
-
 // isSecret reports whether obj is a core Secret.
 func isSecret(obj map[string]any) bool {
 	return obj["apiVersion"] == "v1" && obj["kind"] == "Secret"

@@ -124,3 +124,45 @@ func TestEventOf(t *testing.T) {
 		t.Errorf("an object deleted while nobody watched records its identity (-want +got):\n%s", diff)
 	}
 }
+
+func TestRecordSanitizes(t *testing.T) {
+	meta := func(extra map[string]any) map[string]any {
+		m := map[string]any{"name": "x", "managedFields": []any{map[string]any{"manager": "kubectl"}}}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		in, out map[string]any
+	}{
+		{"managed fields go",
+			map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(nil), "data": map[string]any{"a": "b"}},
+			map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}, "data": map[string]any{"a": "b"}}},
+		{"a Secret keeps no data",
+			map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+				"metadata": meta(map[string]any{"annotations": map[string]any{lastApplied: "{...}", "keep": "me"}}),
+				"data":     map[string]any{"a": "Yg=="}, "stringData": map[string]any{"c": "d"}},
+			map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+				"metadata": map[string]any{"name": "x", "annotations": map[string]any{"keep": "me"}}}},
+		{"a Secret of another group is any object",
+			map[string]any{"apiVersion": "example.com/v1", "kind": "Secret", "metadata": map[string]any{"name": "x"}, "data": "kept"},
+			map[string]any{"apiVersion": "example.com/v1", "kind": "Secret", "metadata": map[string]any{"name": "x"}, "data": "kept"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := Record(&unstructured.Unstructured{Object: tt.in}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(rec.Object), &got); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.out, got); d != "" {
+				t.Errorf("Record (-want +got):\n%s", d)
+			}
+		})
+	}
+}
