@@ -52,6 +52,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newDescribeCommand(o),
 		newLogsCommand(o),
 		newCancelCommand(o),
+		newRerunCommand(o),
 		newWaitCommand(o),
 		newVersionCommand(o),
 		newRunCommand(o),
