@@ -19,6 +19,7 @@ import (
 	"github.com/kubeci/kubeci/internal/local"
 	"github.com/kubeci/kubeci/internal/manifest"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/steplog"
 )
 
 // Exit codes of kubeci run.
@@ -148,7 +149,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if f.output == "json" {
 		progress = o.ErrOut
 	}
-	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress))
+	printer := local.NewPrinter(progress, o.ErrOut, steplog.IsColorTerminal(progress))
 
 	rt, note, err := local.Select(ctx, f.runtime, local.RuntimeOptions{Self: []string{"/proc/self/exe", "run"}, Grace: stopGrace})
 	if err != nil {

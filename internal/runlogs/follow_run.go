@@ -1,4 +1,4 @@
-package cli
+package runlogs
 
 import (
 	"context"
@@ -40,13 +40,13 @@ func groupSteps(steps []plan.TaskStep) [][]int {
 	return groups
 }
 
-// followLogs prints the logs of steps of Workplan name as the run goes,
+// Follow prints the logs of steps of Workplan name as the run goes,
 // reading its states from updates: the groups of steps one after another, a
 // step's log from the moment its container starts until it ends. It returns
 // once every log has ended and the run has ended, with the run's last state.
-func (f *logFollower) followLogs(ctx context.Context, name string, updates <-chan runUpdate, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
+func (f *Follower) Follow(ctx context.Context, name string, updates <-chan Update, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	fl := &follow{logFollower: f, steps: steps, groups: groupSteps(steps),
+	fl := &follow{Follower: f, steps: steps, groups: groupSteps(steps),
 		progress: make([]stepProgress, len(steps)), notBefore: make([]time.Time, len(steps)),
 		ended: make(chan streamEnd, len(steps)), gone: map[string]bool{}}
 	defer func() {
@@ -77,7 +77,7 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 			case u.Workplan == nil && fl.wp == nil:
 				return nil, fmt.Errorf("workplan %q not found", name)
 			case u.Workplan == nil:
-				return fl.wp, fmt.Errorf("workplan %s was %w while its logs were followed", name, errDeleted)
+				return fl.wp, fmt.Errorf("workplan %s was %w while its logs were followed", name, ErrDeleted)
 			}
 			fl.wp = u.Workplan
 		case e := <-fl.ended:
@@ -92,9 +92,9 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 	}
 }
 
-// follow is the state of one followLogs.
+// follow is the state of one Follow.
 type follow struct {
-	*logFollower
+	*Follower
 	steps     []plan.TaskStep
 	groups    [][]int
 	current   int // the first group whose logs have not all ended
@@ -128,7 +128,7 @@ func (fl *follow) advance(ctx context.Context) time.Time {
 			case stageWaiting:
 				open = true
 			case stageNeverRan:
-				fmt.Fprintln(fl.notes, neverRanNote(fl.wp, ts, st))
+				fmt.Fprintln(fl.Notes, neverRanNote(fl.wp, ts, st))
 				fl.progress[i] = progressDone
 			case stageStarted:
 				pod := podOf(fl.wp, ts)
@@ -167,16 +167,16 @@ func (fl *follow) streamEnded(ctx context.Context, e streamEnd) error {
 	case e.err == nil:
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(e.err, errNotStarted) && !fl.wp.Status.Phase.Finished():
+	case errors.Is(e.err, ErrNotStarted) && !fl.wp.Status.Phase.Finished():
 		fl.progress[e.step] = progressPending
-		fl.notBefore[e.step] = time.Now().Add(fl.retryDelay)
-	case errors.Is(e.err, errPodGone):
+		fl.notBefore[e.step] = time.Now().Add(fl.RetryDelay)
+	case errors.Is(e.err, ErrPodGone):
 		if pod := podOf(fl.wp, ts); !fl.gone[pod] {
 			fl.gone[pod] = true
-			fmt.Fprintln(fl.notes, goneNote(fl.wp, ts))
+			fmt.Fprintln(fl.Notes, goneNote(fl.wp, ts))
 		}
 	default:
-		fmt.Fprintf(fl.notes, "the log of step %s ended early: %v\n", ts.Step.Name, e.err)
+		fmt.Fprintf(fl.Notes, "the log of step %s ended early: %v\n", ts.Step.Name, e.err)
 	}
 	return nil
 }
