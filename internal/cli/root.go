@@ -53,6 +53,7 @@ func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Com
 		newLogsCommand(o),
 		newCancelCommand(o),
 		newRerunCommand(o),
+		newDashboardCommand(o),
 		newWaitCommand(o),
 		newVersionCommand(o),
 		newRunCommand(o),
