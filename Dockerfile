@@ -14,6 +14,17 @@ RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/kubeci/kubeci/internal/version.Version=${VERSION}" \
       -o /out/kubeci-operator ./cmd/kubeci-operator
 
+# The dashboard (config/dashboard): docker build --target dashboard -t IMG .
+FROM build AS build-dashboard
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X github.com/kubeci/kubeci/internal/version.Version=${VERSION}" \
+      -o /out/kubeci ./cmd/kubeci
+
+FROM gcr.io/distroless/static:nonroot AS dashboard
+COPY --from=build-dashboard /out/kubeci /kubeci
+USER 65532:65532
+ENTRYPOINT ["/kubeci"]
+
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/kubeci-operator /kubeci-operator
 USER 65532:65532
