@@ -21,7 +21,7 @@ import (
 
 // Browser is a headless Chromium driven through chromedp.
 type Browser struct {
-	t *testing.T
+	t testing.TB
 	// Ctx is the browser tab's context, for chromedp.Run.
 	Ctx context.Context
 	// alerts are the messages of alert() dialogs: an escaping bug would
@@ -33,7 +33,7 @@ type Browser struct {
 
 // ChromiumPath finds Debian's chromium. In CI a missing browser fails the
 // test; elsewhere the test is skipped, saying how to install it.
-func ChromiumPath(t *testing.T) string {
+func ChromiumPath(t testing.TB) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -49,7 +49,7 @@ func ChromiumPath(t *testing.T) string {
 // New starts a headless Chromium for the test, with a fresh profile; it is
 // stopped when the test ends. Screenshots go to folder shots (none when
 // empty).
-func New(t *testing.T, shots string) *Browser {
+func New(t testing.TB, shots string) *Browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath(t)),

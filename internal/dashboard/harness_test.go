@@ -38,14 +38,14 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 // tests write runs' statuses as the Workplan controller would, and logs come
 // from scripted streams.
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	env  *testenv.Env
 	ns   string
 	url  string
 	logs *fakeLogs
 }
 
-func newFixture(t *testing.T, auth AuthMode) *fixture {
+func newFixture(t testing.TB, auth AuthMode) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	f := &fixture{t: t, env: env, ns: env.Namespace(t), logs: newFakeLogs()}
@@ -229,7 +229,7 @@ func (l *fakeLogs) Open(_ context.Context, pod, container string, follow bool) (
 }
 
 // write writes lines to the log of container in pod.
-func (l *fakeLogs) write(t *testing.T, pod, container string, lines ...string) {
+func (l *fakeLogs) write(t testing.TB, pod, container string, lines ...string) {
 	t.Helper()
 	_, w := l.pipe(pod + "/" + container)
 	go func() {
