@@ -102,7 +102,7 @@ func TestBrowserTokenLogin(t *testing.T) {
 	f.workflow("build")
 	token := f.viewOnlyToken()
 	b.Run("logging in", chromedp.Navigate(f.url+"/login"), chromedp.WaitVisible(`#token`),
-		chromedp.SendKeys(`#token`, token), chromedp.Click(`#login`))
+		chromedp.SendKeys(`#token`, token), chromedp.Click(`#login`), chromedp.WaitVisible(`#workflows`))
 	b.Run("opening the workflow", chromedp.Navigate(f.url+"/workflows/"+f.ns+"/build"), chromedp.WaitVisible(`#trigger`))
 	b.Run("clicking Trigger", chromedp.Click(`#trigger`), chromedp.WaitVisible(`#error`))
 	var msg string

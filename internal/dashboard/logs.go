@@ -117,12 +117,13 @@ func (s *Server) liveRun(w http.ResponseWriter, r *http.Request) {
 func (s *Server) followLogs(ctx context.Context, v *viewer, es *eventStream, ns, name string) {
 	updates := make(chan runlogs.Update)
 	wake := make(chan struct{}, 1)
-	inf := watchKind(ctx, v, &kubeciv1.WorkplanList{}, &kubeciv1.Workplan{}, oneObject(ns, name), func() {
+	signal := func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	})
+	}
+	inf := watchKind(ctx, v, &kubeciv1.WorkplanList{}, &kubeciv1.Workplan{}, oneObject(ns, name), signal)
 	go func() {
 		for {
 			select {
@@ -131,7 +132,7 @@ func (s *Server) followLogs(ctx context.Context, v *viewer, es *eventStream, ns,
 			case <-wake:
 			}
 			if !inf.synced() {
-				go func() { time.Sleep(50 * time.Millisecond); wake <- struct{}{} }()
+				time.AfterFunc(50*time.Millisecond, signal)
 				continue
 			}
 			var u runlogs.Update

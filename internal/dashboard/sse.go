@@ -186,7 +186,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, start func(ct
 			if !allSynced(infs) {
 				// The informers wake us again with their initial objects; look
 				// once more shortly in case those came before the sync mark.
-				go func() { time.Sleep(50 * time.Millisecond); changed() }()
+				time.AfterFunc(50*time.Millisecond, changed)
 				continue
 			}
 			frags, err := render()
