@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -141,4 +142,11 @@ func (b *Browser) NoAlerts() {
 	if len(b.alerts) > 0 {
 		b.t.Errorf("a script ran on the page: alert(%q)", b.alerts)
 	}
+}
+
+// ColorScheme makes the page see prefers-color-scheme as scheme ("light" or
+// "dark").
+func (b *Browser) ColorScheme(scheme string) {
+	b.t.Helper()
+	b.Run("colour scheme "+scheme, emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}))
 }

@@ -62,6 +62,9 @@ func TestBrowser(t *testing.T) {
 	f.logs.write(t, pod, "step-3", "testing step 3")
 	b.Wait("the parallel steps' lines", `["step-2 | building", "step-3 | testing"].every(s => document.getElementById("log").textContent.includes(s))`)
 	b.Screenshot("run")
+	b.ColorScheme("dark")
+	b.Screenshot("run-dark")
+	b.ColorScheme("light")
 
 	// Cancel: the run ends Failed (Cancelled) on the page.
 	b.Run("clicking Cancel", chromedp.Click(`#cancel`), chromedp.WaitVisible(`#phase`))

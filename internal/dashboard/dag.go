@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"strings"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/plan"
@@ -9,7 +10,7 @@ import (
 
 // Sizes of the step graph's drawing, in SVG user units (CSS pixels).
 const (
-	nodeW    = 168
+	nodeW    = 184
 	nodeH    = 40
 	colGap   = 56
 	rowGap   = 14
@@ -24,6 +25,7 @@ const (
 // order, an edge per dependency, and a box per task around the levels it packs.
 type dag struct {
 	Width, Height int
+	NodeW, NodeH  int
 	Nodes         []dagNode
 	Edges         []dagEdge
 	Tasks         []dagTask
@@ -39,7 +41,9 @@ type dagNode struct {
 	// level's other steps; otherwise it is a serial step (an init container).
 	Parallel bool
 	Task     int
-	Detail   string // exit code and duration, on a run's graph
+	// Sub is the node's second line: serial or parallel on a Workflow's
+	// graph; on a run's, the step's state, exit code and duration.
+	Sub string
 }
 
 // dagEdge is one dependency, drawn from the dependency to the step.
@@ -71,7 +75,7 @@ func layoutDAG(tasks []kubeciv1.Task, states map[string]stepState) (*dag, error)
 	for _, l := range levels {
 		nLevels = max(nLevels, l+1)
 	}
-	d := &dag{}
+	d := &dag{NodeW: nodeW, NodeH: nodeH}
 	pos := make(map[string]dagNode, len(steps))
 	maxRows := 0
 	// Tasks hold consecutive levels: remember each task's first and last.
@@ -83,8 +87,12 @@ func layoutDAG(tasks []kubeciv1.Task, states map[string]stepState) (*dag, error)
 		maxRows = max(maxRows, rows[l])
 		n := dagNode{Name: ts.Step.Name, Label: shorten(ts.Step.Name, maxLabel), X: padX + l*(nodeW+colGap),
 			Y: padTop + r*(nodeH+rowGap), Parallel: ts.Parallel, Task: ts.Task}
+		n.Sub = "serial"
+		if ts.Parallel {
+			n.Sub = "parallel"
+		}
 		if s, ok := states[ts.Step.Name]; ok {
-			n.Phase, n.Detail = s.Phase, s.Detail
+			n.Phase, n.Sub = s.Phase, nodeSub(s)
 		}
 		d.Nodes = append(d.Nodes, n)
 		pos[n.Name] = n
@@ -117,6 +125,18 @@ func layoutDAG(tasks []kubeciv1.Task, states map[string]stepState) (*dag, error)
 		}
 	}
 	return d, nil
+}
+
+// nodeSub says shortly where a step of a run stands: "running · 12s",
+// "exit 0 · 3s", "waiting".
+func nodeSub(s stepState) string {
+	switch {
+	case s.Detail == "":
+		return strings.ToLower(s.Phase)
+	case s.Phase == "Running":
+		return "running · " + s.Detail
+	}
+	return s.Detail
 }
 
 // shorten cuts s to n characters, ending in an ellipsis when it was longer.

@@ -16,7 +16,7 @@ func TestLayoutDAGOfTheDesignDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layoutDAG(tasks, map[string]stepState{"step-1": {Phase: "Succeeded", Detail: "exit 0 · 1s"}})
+	d, err := layoutDAG(tasks, map[string]stepState{"step-1": {Phase: "Succeeded", Detail: "exit 0 · 1s"}, "step-2": {Phase: "Running", Detail: "3s"}, "step-3": {Phase: "Waiting"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,17 +26,18 @@ func TestLayoutDAGOfTheDesignDoc(t *testing.T) {
 		Parallel bool
 		Task     int
 		Phase    string
+		Sub      string
 	}
 	var got []node
 	for _, n := range d.Nodes {
-		got = append(got, node{n.Name, (n.X - padX) / (nodeW + colGap), (n.Y - padTop) / (nodeH + rowGap), n.Parallel, n.Task, n.Phase})
+		got = append(got, node{n.Name, (n.X - padX) / (nodeW + colGap), (n.Y - padTop) / (nodeH + rowGap), n.Parallel, n.Task, n.Phase, n.Sub})
 	}
 	want := []node{
-		{"step-1", 0, 0, false, 0, "Succeeded"},
-		{"step-2", 1, 0, true, 0, ""},
-		{"step-3", 1, 1, true, 0, ""},
-		{"step-4", 2, 0, false, 1, ""},
-		{"step-5", 3, 0, true, 1, ""},
+		{"step-1", 0, 0, false, 0, "Succeeded", "exit 0 · 1s"},
+		{"step-2", 1, 0, true, 0, "Running", "running · 3s"},
+		{"step-3", 1, 1, true, 0, "Waiting", "waiting"},
+		{"step-4", 2, 0, false, 1, "", "serial"},
+		{"step-5", 3, 0, true, 1, "", "parallel"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes (-want +got):\n%s", diff)
