@@ -106,7 +106,7 @@ func (t *triggerOptions) ask(ctx context.Context, o *Options, c *cluster, k runr
 		return ExitError{Code: exitFailed}
 	case errors.As(err, &pending):
 		fmt.Fprintf(o.ErrOut, "workflow %s still holds run request %s, which the operator has not answered within %s: is the operator running?\n"+
-			"kubeci asks for a run only once the request before has been answered, so that neither is lost.\n", workflow, pending.request, answerTimeout)
+			"kubeci %s asks for a run only once the request before has been answered, so that neither is lost.\n", workflow, pending.request, answerTimeout, commandOf(k))
 		return ExitError{Code: exitTimeout}
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(o.ErrOut, "no answer to run request %s on workflow %s within %s: is the operator running?\n"+
@@ -134,6 +134,14 @@ func (t *triggerOptions) ask(ctx context.Context, o *Options, c *cluster, k runr
 		return o.waitAndReport(ctx, c, wp.Name, t.timeout)
 	}
 	return nil
+}
+
+// commandOf is the kubeci command that writes requests of kind k.
+func commandOf(k runrequest.Kind) string {
+	if k.Annotation == runrequest.Rerun.Annotation {
+		return "rerun"
+	}
+	return "trigger"
 }
 
 // pendingError says that an earlier run request was still unanswered when

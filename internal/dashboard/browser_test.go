@@ -49,7 +49,7 @@ func TestBrowser(t *testing.T) {
 	})
 	b.Wait("step-1 running", `document.querySelector('g.node[data-step="step-1"]').dataset.phase === "Running"`)
 	t.Logf("step state change shown after %s", time.Since(start))
-	f.logs.write(t, pod, "step-1", "cloning the repository", "\x1b[32mok\x1b[0m "+xss)
+	f.logs.write(t, pod, "step-1", "cloning the repository", "\x1b[32mok\x1b[0m checked out main@4f2c1a9")
 	b.Wait("step-1's log lines", `document.getElementById("log").textContent.includes("cloning the repository")`)
 	f.logs.close(pod, "step-1")
 	f.setStatus(run.Name, func(wp *kubeciv1.Workplan) {
@@ -65,6 +65,10 @@ func TestBrowser(t *testing.T) {
 	b.ColorScheme("dark")
 	b.Screenshot("run-dark")
 	b.ColorScheme("light")
+
+	// A hostile log line is shown as text.
+	f.logs.write(t, pod, "step-2", xss)
+	b.Wait("the hostile line as text", `document.getElementById("log").textContent.includes('<img src=x onerror=alert(1)>')`)
 
 	// Cancel: the run ends Failed (Cancelled) on the page.
 	b.Run("clicking Cancel", chromedp.Click(`#cancel`), chromedp.WaitVisible(`#phase`))
