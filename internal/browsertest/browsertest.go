@@ -125,7 +125,14 @@ func (b *Browser) Screenshot(name string) {
 		return
 	}
 	var png []byte
-	b.Run("screenshot "+name, chromedp.FullScreenshot(&png, 100))
+	// Right after a navigation the page may not be laid out yet.
+	testenv.Eventually(b.t, "screenshot "+name, func() error {
+		var ready bool
+		if err := chromedp.Run(b.Ctx, chromedp.Evaluate(`document.readyState === "complete"`, &ready)); err != nil || !ready {
+			return fmt.Errorf("page not ready: %v", err)
+		}
+		return chromedp.Run(b.Ctx, chromedp.FullScreenshot(&png, 100))
+	})
 	if err := os.MkdirAll(b.shots, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
