@@ -3,12 +3,15 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/browsertest"
@@ -50,7 +53,7 @@ func wideWorkflow(ns string, n int) *kubeciv1.Workflow {
 }
 
 func BenchmarkRunPage64Steps(b *testing.B) {
-	f := newFixture(b, AuthKubeconfig)
+	f := newFixtureWithoutOperator(b, AuthKubeconfig)
 	wf := wideWorkflow(f.ns, kubeciv1.MaxSteps)
 	if err := f.env.Client.Create(context.Background(), wf); err != nil {
 		b.Fatal(err)
@@ -89,7 +92,7 @@ func BenchmarkRunPage64Steps(b *testing.B) {
 }
 
 func BenchmarkWorkflowsPage1000(b *testing.B) {
-	f := newFixture(b, AuthKubeconfig)
+	f := newFixtureWithoutOperator(b, AuthKubeconfig)
 	ctx := context.Background()
 	for i := range 1000 {
 		wf := wideWorkflow(f.ns, 5)
@@ -104,4 +107,28 @@ func BenchmarkWorkflowsPage1000(b *testing.B) {
 		paint += firstPaint(b, br, f.url+"/workflows?namespace="+f.ns, `a[href="/workflows/`+f.ns+`/workflow-0999"]`)
 	}
 	b.ReportMetric(paint/float64(b.N), "first-paint-ms")
+}
+
+// BenchmarkRenderWorkflows1000 is the server's share of the Workflows page of
+// 1,000 Workflows with ten runs each: deciding and rendering, without the API.
+func BenchmarkRenderWorkflows1000(b *testing.B) {
+	s, err := New(Options{Config: &rest.Config{Host: "http://127.0.0.1:1"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wfs []kubeciv1.Workflow
+	var wps []kubeciv1.Workplan
+	for i := range 1000 {
+		wf := wideWorkflow("ci", 5)
+		wf.Name = fmt.Sprintf("workflow-%04d", i)
+		wfs = append(wfs, *wf)
+		for j := range 10 {
+			wps = append(wps, run(fmt.Sprintf("%s-%d", wf.Name, j), wf.Name, time.Duration(j)*time.Second, kubeciv1.WorkplanCompleted))
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, "/workflows?namespace=ci", nil)
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.render(w, req, http.StatusOK, "workflows.html", page{}, workflowsView("ci", wfs, wps, t0))
+	}
 }

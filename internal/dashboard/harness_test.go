@@ -47,9 +47,17 @@ type fixture struct {
 
 func newFixture(t testing.TB, auth AuthMode) *fixture {
 	t.Helper()
+	f := newFixtureWithoutOperator(t, auth)
+	f.startOperator()
+	return f
+}
+
+// newFixtureWithoutOperator serves the dashboard without the Workflow
+// controller (for figures of the dashboard alone).
+func newFixtureWithoutOperator(t testing.TB, auth AuthMode) *fixture {
+	t.Helper()
 	env := testenv.Get(t)
 	f := &fixture{t: t, env: env, ns: env.Namespace(t), logs: newFakeLogs()}
-	f.startOperator()
 	cfg := env.Config
 	if auth == AuthToken {
 		cfg = rest.AnonymousClientConfig(env.Config)
