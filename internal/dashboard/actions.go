@@ -34,14 +34,8 @@ func (s *Server) rerun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, err)
 		return
 	}
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	wp := &kubeciv1.Workplan{}
-	if err := v.Client.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, wp); err != nil {
-		s.actionFail(w, r, "reading workplan "+name, err)
+	_, wp := s.readWorkplan(w, r, ns, name, s.actionFail)
+	if wp == nil {
 		return
 	}
 	if err := s.ask(r, runrequest.Rerun, ns, wp.Spec.Workflow, runrequest.RerunValue(name, runrequest.NewID())); err != nil {
@@ -84,9 +78,8 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, err)
 		return
 	}
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
+	v := s.viewerOrFail(w, r)
+	if v == nil {
 		return
 	}
 	wp := &kubeciv1.Workplan{}

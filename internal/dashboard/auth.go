@@ -78,6 +78,16 @@ func (s *Server) viewerFor(r *http.Request) (*viewer, error) {
 	return v, nil
 }
 
+// viewerOrFail returns r's viewer, or shows why there is none and returns nil.
+func (s *Server) viewerOrFail(w http.ResponseWriter, r *http.Request) *viewer {
+	v, err := s.viewerFor(r)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return nil
+	}
+	return v
+}
+
 // anonymous is cfg without any credentials: the address, TLS trust and
 // limits only.
 func anonymous(cfg *rest.Config) *rest.Config {

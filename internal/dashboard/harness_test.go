@@ -18,15 +18,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/config/samples"
-	"github.com/kubeci/kubeci/internal/controller/workflow"
+	"github.com/kubeci/kubeci/internal/controller/workflow/workflowtest"
 	"github.com/kubeci/kubeci/internal/runlogs"
 	"github.com/kubeci/kubeci/internal/testenv"
 )
@@ -48,7 +44,7 @@ type fixture struct {
 func newFixture(t testing.TB, auth AuthMode) *fixture {
 	t.Helper()
 	f := newFixtureWithoutOperator(t, auth)
-	f.startOperator()
+	workflowtest.Start(t, f.env, f.ns)
 	return f
 }
 
@@ -71,28 +67,6 @@ func newFixtureWithoutOperator(t testing.TB, auth AuthMode) *fixture {
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
 	return f
-}
-
-// startOperator runs the Workflow controller for the namespace.
-func (f *fixture) startOperator() {
-	f.t.Helper()
-	mgr, err := ctrl.NewManager(f.env.Config, ctrl.Options{
-		Scheme:                 f.env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{f.ns: {}}},
-		Controller:             crconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := workflow.SetupWithManager(mgr, workflow.Options{}); err != nil {
-		f.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	f.t.Cleanup(func() { cancel(); <-done })
 }
 
 // workflow creates the design doc's Workflow, without triggers, named name.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	terminal "github.com/buildkite/terminal-to-html/v3"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/plan"
@@ -199,14 +198,8 @@ func (s *Server) followLogs(ctx context.Context, v *viewer, es *eventStream, ns,
 // file, as kubeci logs prints them.
 func (s *Server) downloadLog(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	wp := &kubeciv1.Workplan{}
-	if err := v.Client.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, wp); err != nil {
-		s.apiFail(w, r, "reading workplan "+name, err)
+	v, wp := s.readWorkplan(w, r, ns, name, s.apiFail)
+	if wp == nil {
 		return
 	}
 	steps, err := runlogs.SelectSteps(wp, r.URL.Query().Get("step"))

@@ -51,9 +51,8 @@ func (s *Server) workflowsPage(w http.ResponseWriter, r *http.Request) {
 	if ns == "" {
 		ns = s.opts.Namespace
 	}
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
+	v := s.viewerOrFail(w, r)
+	if v == nil {
 		return
 	}
 	var wfs kubeciv1.WorkflowList
@@ -128,9 +127,8 @@ func ownRuns(wps []kubeciv1.Workplan, name string) []kubeciv1.Workplan {
 
 func (s *Server) workflowPage(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
+	v := s.viewerOrFail(w, r)
+	if v == nil {
 		return
 	}
 	wf := &kubeciv1.Workflow{}
@@ -168,19 +166,29 @@ func runDataOf(wp *kubeciv1.Workplan, now time.Time) runData {
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
-	v, err := s.viewerFor(r)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
+	_, wp := s.readWorkplan(w, r, ns, name, s.apiFail)
+	if wp == nil {
 		return
+	}
+	s.render(w, r, http.StatusOK, "run.html", page{Title: "Run " + name, Namespace: ns,
+		Live: fmt.Sprintf("/live/runs/%s/%s", ns, name)}, runDataOf(wp, s.now()))
+}
+
+// readWorkplan reads run name in ns as r's viewer, or shows why it cannot
+// with fail and returns a nil Workplan.
+func (s *Server) readWorkplan(w http.ResponseWriter, r *http.Request, ns, name string,
+	fail func(http.ResponseWriter, *http.Request, string, error)) (*viewer, *kubeciv1.Workplan) {
+	v := s.viewerOrFail(w, r)
+	if v == nil {
+		return nil, nil
 	}
 	wp := &kubeciv1.Workplan{}
 	if err := v.Client.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, wp); err != nil {
 		if apierrors.IsNotFound(err) {
 			err = fmt.Errorf("%w (runs are deleted beyond their Workflow's history limit)", err)
 		}
-		s.apiFail(w, r, "reading workplan "+name, err)
-		return
+		fail(w, r, "reading workplan "+name, err)
+		return nil, nil
 	}
-	s.render(w, r, http.StatusOK, "run.html", page{Title: "Run " + name, Namespace: ns,
-		Live: fmt.Sprintf("/live/runs/%s/%s", ns, name)}, runDataOf(wp, s.now()))
+	return v, wp
 }
