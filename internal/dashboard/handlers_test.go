@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/plan"
 )
 
@@ -56,6 +57,28 @@ func TestPagesEscapeEverything(t *testing.T) {
 	}
 	if code, body := f.get("/workflows/" + f.ns + "/nope"); code != http.StatusNotFound || !strings.Contains(body, "not found") {
 		t.Errorf("a missing workflow: %d %s", code, body)
+	}
+	// An invalid Workflow lists every problem with its field.
+	cyclic := samples.Workflow()
+	cyclic.Name, cyclic.Namespace, cyclic.Spec.Triggers = "cyclic", f.ns, nil
+	cyclic.Spec.Steps[0].Dependency = []string{"step-5"}
+	if err := f.env.Client.Create(t.Context(), cyclic); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := f.get("/workflows/" + f.ns + "/cyclic"); code != http.StatusOK ||
+		!strings.Contains(body, "spec.steps[0].dependency[0]") || !strings.Contains(body, "dependency cycle: step-1 -&gt; step-5") {
+		t.Errorf("an invalid workflow: %d %s", code, body)
+	}
+
+	// The logs download as kubeci logs prints them.
+	req, _ := http.NewRequest(http.MethodGet, f.url+"/runs/"+f.ns+"/build-run/log", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != `attachment; filename="build-run.log"` {
+		t.Errorf("download: %d %v", resp.StatusCode, resp.Header)
 	}
 }
 
