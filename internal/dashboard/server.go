@@ -226,8 +226,13 @@ func (s *Server) fragment(r *http.Request, file, name string, data any) (string,
 
 // fail shows an error page saying what went wrong, as the API server said it.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
-	s.render(w, r, status, "error.html", page{Title: http.StatusText(status)}, map[string]any{
-		"Status": status, "Message": err.Error(), "Login": s.opts.Auth == AuthToken &&
+	title := map[int]string{http.StatusForbidden: "Not allowed", http.StatusNotFound: "Not found",
+		http.StatusUnauthorized: "Not logged in"}[status]
+	if title == "" {
+		title = "That did not work"
+	}
+	s.render(w, r, status, "error.html", page{Title: title}, map[string]any{
+		"Title": title, "Status": status, "Message": err.Error(), "Login": s.opts.Auth == AuthToken &&
 			(status == http.StatusUnauthorized || status == http.StatusForbidden),
 	})
 }
