@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -156,4 +157,15 @@ func (b *Browser) NoAlerts() {
 func (b *Browser) ColorScheme(scheme string) {
 	b.t.Helper()
 	b.Run("colour scheme "+scheme, emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}))
+}
+
+// Click clicks the element sel once it is visible. A page that is live may
+// replace the element between finding and clicking it: then it tries again.
+func (b *Browser) Click(sel string) {
+	b.t.Helper()
+	testenv.Eventually(b.t, "clicking "+sel, func() error {
+		ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		defer cancel()
+		return chromedp.Run(ctx, chromedp.WaitVisible(sel), chromedp.Click(sel, chromedp.NodeVisible))
+	})
 }

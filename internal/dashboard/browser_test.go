@@ -25,19 +25,22 @@ func TestBrowser(t *testing.T) {
 	b.Run("opening the Workflows page", chromedp.Navigate(f.url+"/workflows?namespace="+f.ns),
 		chromedp.WaitVisible(`a[href="/workflows/`+f.ns+`/build"]`))
 	b.Screenshot("workflows")
-	b.Run("opening the workflow", chromedp.Click(`a[href="/workflows/`+f.ns+`/build"]`), chromedp.WaitVisible(`#trigger`))
+	b.Click(`a[href="/workflows/` + f.ns + `/build"]`)
+	b.Run("opening the workflow", chromedp.WaitVisible(`#trigger`))
 	if n, e := b.Count(`document.querySelectorAll("svg.dag g.node").length`), b.Count(`document.querySelectorAll("svg.dag path.edge").length`); n != 5 || e != 6 {
 		t.Errorf("the design doc's graph: %d nodes and %d edges, want 5 and 6", n, e)
 	}
 
 	// Trigger: the run appears live on the Workflow's page.
-	b.Run("clicking Trigger", chromedp.Click(`#trigger`), chromedp.WaitVisible(`#trigger`))
+	b.Click(`#trigger`)
+	b.Run("clicking Trigger", chromedp.WaitVisible(`#trigger`))
 	run := f.waitRuns("build", 1)[0]
 	b.Wait("the new run on the page", fmt.Sprintf(`!!document.querySelector('tr.run[data-run=%q]')`, run.Name))
 	b.Screenshot("workflow")
 
 	// The run's page follows its steps and logs.
-	b.Run("opening the run", chromedp.Click(fmt.Sprintf(`tr.run[data-run=%q] a`, run.Name)), chromedp.WaitVisible(`#phase`))
+	b.Click(fmt.Sprintf(`tr.run[data-run=%q] a`, run.Name))
+	b.Run("opening the run", chromedp.WaitVisible(`#phase`))
 	if n, e := b.Count(`document.querySelectorAll("svg.dag g.node").length`), b.Count(`document.querySelectorAll("svg.dag path.edge").length`); n != 5 || e != 6 {
 		t.Errorf("the run's graph: %d nodes and %d edges, want 5 and 6", n, e)
 	}
@@ -71,7 +74,8 @@ func TestBrowser(t *testing.T) {
 	b.Wait("the hostile line as text", `document.getElementById("log").textContent.includes('<img src=x onerror=alert(1)>')`)
 
 	// Cancel: the run ends Failed (Cancelled) on the page.
-	b.Run("clicking Cancel", chromedp.Click(`#cancel`), chromedp.WaitVisible(`#phase`))
+	b.Click(`#cancel`)
+	b.Run("clicking Cancel", chromedp.WaitVisible(`#phase`))
 	testenv.Eventually(t, "the run to be cancelled", func() error {
 		for _, wp := range f.runs("build") {
 			if wp.Name == run.Name && wp.Spec.Cancelled {
@@ -90,7 +94,8 @@ func TestBrowser(t *testing.T) {
 	b.Wait("the end of the logs", `document.getElementById("log-status").textContent.includes("Failed")`)
 
 	// Rerun: a new run of the same trigger and steps.
-	b.Run("clicking Rerun", chromedp.Click(`#rerun`), chromedp.WaitVisible(`#trigger`))
+	b.Click(`#rerun`)
+	b.Run("clicking Rerun", chromedp.WaitVisible(`#trigger`))
 	runs := f.waitRuns("build", 2)
 	for _, wp := range runs {
 		if wp.Name != run.Name && wp.Spec.RerunOf != run.Name {
@@ -111,7 +116,8 @@ func TestBrowserTokenLogin(t *testing.T) {
 	b.Run("logging in", chromedp.Navigate(f.url+"/login"), chromedp.WaitVisible(`#token`),
 		chromedp.SendKeys(`#token`, token), chromedp.Click(`#login`), chromedp.WaitVisible(`#workflows`))
 	b.Run("opening the workflow", chromedp.Navigate(f.url+"/workflows/"+f.ns+"/build"), chromedp.WaitVisible(`#trigger`))
-	b.Run("clicking Trigger", chromedp.Click(`#trigger`), chromedp.WaitVisible(`#error`))
+	b.Click(`#trigger`)
+	b.Run("clicking Trigger", chromedp.WaitVisible(`#error`))
 	var msg string
 	b.Run("reading the error", chromedp.Text(`#error`, &msg))
 	if !strings.Contains(msg, "forbidden") || !strings.Contains(msg, "system:serviceaccount:"+f.ns+":viewer") {

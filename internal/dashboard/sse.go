@@ -174,6 +174,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, start func(ct
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	sent := map[string]string{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -194,11 +195,25 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, start func(ct
 				_ = es.send("problem", err.Error())
 				continue
 			}
-			if es.sendFragments(frags) != nil {
+			if es.sendFragments(changedOnly(sent, frags)) != nil {
 				return
 			}
 		}
 	}
+}
+
+// changedOnly keeps the fragments that differ from those last sent (a
+// resync, or a change to a part of the object the page does not show, sends
+// nothing) and records them as sent.
+func changedOnly(sent map[string]string, frags []fragmentEvent) []fragmentEvent {
+	var out []fragmentEvent
+	for _, f := range frags {
+		if sent[f.ID] != f.HTML {
+			sent[f.ID] = f.HTML
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func allSynced(infs []*informer) bool {
