@@ -190,7 +190,7 @@ func (s *Server) followLogs(ctx context.Context, v *viewer, es *eventStream, ns,
 	case err != nil:
 		_ = es.send("end", "The logs stopped: "+err.Error())
 	default:
-		_ = es.send("end", fmt.Sprintf("The run ended: %s. %s", runlogs.Phase(end), end.Status.Reason))
+		_ = es.send("end", endMessage(end))
 	}
 }
 
@@ -226,4 +226,13 @@ type commentWriter struct{ w http.ResponseWriter }
 func (c commentWriter) Write(p []byte) (int, error) {
 	_, err := fmt.Fprintf(c.w, "# %s", p)
 	return len(p), err
+}
+
+// endMessage says how a run ended, once its logs have.
+func endMessage(wp *kubeciv1.Workplan) string {
+	msg := "All logs shown. The run ended " + runlogs.Phase(wp)
+	if wp.Status.Reason != "" {
+		msg += ": " + wp.Status.Reason
+	}
+	return msg + "."
 }

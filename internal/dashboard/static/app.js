@@ -29,13 +29,22 @@
     if (opened++ > 0 && log) log.textContent = "";
   };
   es.onerror = function () { if (dot) dot.classList.remove("on"); };
+  var logsEnded = false;
   es.addEventListener("fragment", function (e) {
     var f = JSON.parse(e.data);
     var el = document.getElementById(f.id);
     if (el) el.innerHTML = f.html;
+    // The run can end before its containers have stopped writing.
+    var phase = document.getElementById("phase");
+    if (phase && logStatus && !logsEnded && /^(Completed|Failed)$/.test(phase.textContent)) {
+      logStatus.textContent = "The run has ended; its last log lines may still be coming in\u2026";
+    }
   });
   es.addEventListener("log", function (e) { append(e.data); });
   es.addEventListener("note", function (e) { append(e.data); });
-  es.addEventListener("end", function (e) { if (logStatus) logStatus.textContent = e.data; });
+  es.addEventListener("end", function (e) {
+    logsEnded = true;
+    if (logStatus) logStatus.textContent = e.data;
+  });
   es.addEventListener("problem", function (e) { if (logStatus) logStatus.textContent = e.data; });
 })();
