@@ -102,11 +102,15 @@ func BenchmarkWorkflowsPage1000(b *testing.B) {
 		}
 	}
 	br := browsertest.New(b, filepath.Join(f.env.Root, "bin", "dashboard-screenshots"))
-	var paint float64
+	var paint, served float64
 	for b.Loop() {
+		start := time.Now()
+		f.get("/workflows?namespace=" + f.ns)
+		served += float64(time.Since(start).Microseconds()) / 1000
 		paint += firstPaint(b, br, f.url+"/workflows?namespace="+f.ns, `a[href="/workflows/`+f.ns+`/workflow-0999"]`)
 	}
 	b.ReportMetric(paint/float64(b.N), "first-paint-ms")
+	b.ReportMetric(served/float64(b.N), "served-ms")
 }
 
 // BenchmarkRenderWorkflows1000 is the server's share of the Workflows page of
