@@ -17,6 +17,17 @@ RUN for c in kubeci-operator kubeci; do \
         -o /out/$c ./cmd/$c; \
     done
 
+# The dashboard (config/dashboard): docker build --target dashboard -t IMG .
+FROM build AS build-dashboard
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X github.com/kubeci/kubeci/internal/version.Version=${VERSION}" \
+      -o /out/kubeci ./cmd/kubeci
+
+FROM gcr.io/distroless/static:nonroot AS dashboard
+COPY --from=build-dashboard /out/kubeci /kubeci
+USER 65532:65532
+ENTRYPOINT ["/kubeci"]
+
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/kubeci-operator /out/kubeci /usr/local/bin/
 USER 65532:65532

@@ -11,12 +11,21 @@ const (
 	LabelTask = "kube.ci/task"
 	// LabelRunRequest on a Workplan started by hand: the request it answers.
 	LabelRunRequest = "kube.ci/run-request"
+	// LabelRerunOf on a Workplan started by a rerun request: the name (as a
+	// label value) of the run it repeats; spec.rerunOf holds the full name.
+	LabelRerunOf = "kube.ci/rerun-of"
 
 	// AnnotationRunRequest on a Workflow asks the operator for a manual run. Any
 	// new value (kubeci trigger writes a unique one) starts exactly one run; the
 	// operator records the value it answered in status.lastHandledRunRequest.
 	AnnotationRunRequest = "kube.ci/run-request"
 
+	// AnnotationRerunRequest on a Workflow asks the operator to run one of its
+	// runs again: the value is "<workplan>/<nonce>" (kubeci rerun and the
+	// dashboard write a unique nonce). Any new value starts exactly one run,
+	// with the original run's trigger and tasks; the operator records the value
+	// it answered in status.lastHandledRerunRequest.
+	AnnotationRerunRequest = "kube.ci/rerun-request"
 	// AnnotationTriggerObject on a task pod holds its run's trigger object
 	// (Workplan spec.trigger.object), which the pod's steps read as a file.
 	AnnotationTriggerObject = "kube.ci/trigger-object"

@@ -202,6 +202,12 @@ type WorkflowStatus struct {
 	// +optional
 	LastHandledRunRequest string `json:"lastHandledRunRequest,omitempty"`
 
+	// LastHandledRerunRequest is the value of the kube.ci/rerun-request
+	// annotation the operator last answered, with a rerun or a refusal (an
+	// event says why).
+	// +optional
+	LastHandledRerunRequest string `json:"lastHandledRerunRequest,omitempty"`
+
 	// Conditions describe the Workflow's state. Ready is True when the spec is
 	// valid and every trigger is being watched.
 	// +optional

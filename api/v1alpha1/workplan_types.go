@@ -94,7 +94,7 @@ type TriggerEvent struct {
 // changes to the Workflow do not change runs already started, and nobody can
 // change a run's steps (a user allowed to cancel runs could otherwise run other
 // containers under the Workflow's ServiceAccount).
-// +kubebuilder:validation:XValidation:rule="self.workflow == oldSelf.workflow && self.tasks == oldSelf.tasks && self.trigger == oldSelf.trigger && has(self.serviceAccountName) == has(oldSelf.serviceAccountName) && (!has(self.serviceAccountName) || self.serviceAccountName == oldSelf.serviceAccountName) && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds) && (!has(self.activeDeadlineSeconds) || self.activeDeadlineSeconds == oldSelf.activeDeadlineSeconds)",message="a Workplan's spec is fixed when it is created: only spec.cancelled may be set"
+// +kubebuilder:validation:XValidation:rule="self.workflow == oldSelf.workflow && self.tasks == oldSelf.tasks && self.trigger == oldSelf.trigger && has(self.serviceAccountName) == has(oldSelf.serviceAccountName) && (!has(self.serviceAccountName) || self.serviceAccountName == oldSelf.serviceAccountName) && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds) && (!has(self.activeDeadlineSeconds) || self.activeDeadlineSeconds == oldSelf.activeDeadlineSeconds) && has(self.rerunOf) == has(oldSelf.rerunOf) && (!has(self.rerunOf) || self.rerunOf == oldSelf.rerunOf)",message="a Workplan's spec is fixed when it is created: only spec.cancelled may be set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancelled) || !oldSelf.cancelled || (has(self.cancelled) && self.cancelled)",message="a cancelled Workplan cannot be resumed"
 type WorkplanSpec struct {
 	// Workflow is the name of the Workflow this run belongs to (also its owner).
@@ -122,6 +122,11 @@ type WorkplanSpec struct {
 	// Workplan's creation; copied from the Workflow.
 	// +optional
 	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+
+	// RerunOf names the Workplan this run repeats, when it was started by a
+	// rerun request (kubeci rerun): it has that run's trigger and tasks.
+	// +optional
+	RerunOf string `json:"rerunOf,omitempty"`
 
 	// Cancelled stops the run: the Workplan ends Failed with reason Cancelled,
 	// and its running pod is stopped (its containers get their termination

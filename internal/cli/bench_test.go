@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,19 +10,6 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
-
-// BenchmarkLinePrinter measures prefixing log lines (80 characters each).
-func BenchmarkLinePrinter(b *testing.B) {
-	line := strings.Repeat("x", 79) + "\n"
-	text := strings.Repeat(line, 10000)
-	p := newLinePrinter(io.Discard, true, []string{"build"})
-	b.SetBytes(int64(len(text)))
-	for b.Loop() {
-		if err := p.copy("build", strings.NewReader(text)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
 
 // BenchmarkWorkplanTable measures `kubeci get workplans` rendering 1,000 runs.
 func BenchmarkWorkplanTable(b *testing.B) {

@@ -5,14 +5,11 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/runrequest"
 )
-
-// cancelPatch sets spec.cancelled, the one change users make to a Workplan.
-var cancelPatch = client.RawPatch(types.MergePatchType, []byte(`{"spec":{"cancelled":true}}`))
 
 func newCancelCommand(o *Options) *cobra.Command {
 	return &cobra.Command{
@@ -55,7 +52,7 @@ func (o *Options) cancel(ctx context.Context, c *cluster, name string) error {
 		fmt.Fprintf(o.Out, "workplan %s is already being cancelled\n", name)
 		return nil
 	}
-	if err := c.Client.Patch(ctx, wp, cancelPatch); err != nil {
+	if err := c.Client.Patch(ctx, wp, runrequest.CancelPatch); err != nil {
 		return fmt.Errorf("cancelling workplan %s: %w", name, explain(err, c.Host))
 	}
 	fmt.Fprintf(o.Out, "workplan %s cancelled\n", name)

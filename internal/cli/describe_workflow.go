@@ -15,6 +15,7 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/runrequest"
 )
 
 // recentRuns is how many of a Workflow's newest runs its description lists.
@@ -51,7 +52,7 @@ func describeWorkflow(ctx context.Context, c *cluster, w io.Writer, name string,
 	if req := wf.Status.LastHandledRunRequest; req != "" {
 		d.field("Last Run Request", req)
 	}
-	if req := pendingRequest(wf); req != "" {
+	if req := runrequest.Run.Pending(wf); req != "" {
 		d.field("Pending Run Request", req+" (the operator has not answered it yet)")
 	}
 	d.field("Created", timestamp(clk, &wf.CreationTimestamp))

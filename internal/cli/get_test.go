@@ -11,6 +11,7 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/golden"
+	"github.com/kubeci/kubeci/internal/runrequest"
 )
 
 var manual = kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}
@@ -34,7 +35,7 @@ func runsFixture(k *kube) (*kubeciv1.Workflow, []*kubeciv1.Workplan, time.Time) 
 	for i, ev := range []kubeciv1.TriggerEvent{manual, updated, manual, manual} {
 		wps = append(wps, k.workplan(wf, "build-run-"+string(rune('1'+i)), ev, nil))
 		if i == 2 {
-			if err := k.env.Client.Patch(context.Background(), wps[i], cancelPatch); err != nil {
+			if err := k.env.Client.Patch(context.Background(), wps[i], runrequest.CancelPatch); err != nil {
 				k.t.Fatal(err)
 			}
 		}

@@ -2,19 +2,16 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/runlogs"
+	"github.com/kubeci/kubeci/internal/steplog"
 )
 
 // logRetryDelay is how long `logs -f` waits before asking again for the log
@@ -54,13 +51,13 @@ interleave as they come. It ends when the run ends.`,
 			if err := c.Client.Get(cmd.Context(), client.ObjectKey{Namespace: c.Namespace, Name: args[0]}, wp); err != nil {
 				return c.getError(err, "workplan", args[0])
 			}
-			steps, err := selectSteps(wp, l.step)
+			steps, err := runlogs.SelectSteps(wp, l.step)
 			if err != nil {
 				return err
 			}
 			f := o.logFollower(c, wp, l.timestamps)
 			if !l.follow {
-				return f.printLogs(cmd.Context(), wp, steps)
+				return f.Print(cmd.Context(), wp, steps)
 			}
 			end, err := o.followRun(cmd.Context(), c, f, wp.Name, steps)
 			if err != nil {
@@ -78,49 +75,34 @@ interleave as they come. It ends when the run ends.`,
 	return cmd
 }
 
-// selectSteps returns wp's steps in plan order, or only the one named step.
-func selectSteps(wp *kubeciv1.Workplan, step string) ([]plan.TaskStep, error) {
-	steps := plan.Steps(wp.Spec.Tasks)
-	if step == "" {
-		return steps, nil
-	}
-	var all []string
-	for _, ts := range steps {
-		if ts.Step.Name == step {
-			return []plan.TaskStep{ts}, nil
-		}
-		all = append(all, ts.Step.Name)
-	}
-	return nil, fmt.Errorf("workplan %s has no step %q; its steps are: %s", wp.Name, step, strings.Join(all, ", "))
-}
-
 // logFollower prints wp's logs to the standard output, coloured on a
 // terminal.
-func (o *Options) logFollower(c *cluster, wp *kubeciv1.Workplan, timestamps bool) *logFollower {
+func (o *Options) logFollower(c *cluster, wp *kubeciv1.Workplan, timestamps bool) *runlogs.Follower {
 	var stepNames []string
 	for _, ts := range plan.Steps(wp.Spec.Tasks) {
 		stepNames = append(stepNames, ts.Step.Name)
 	}
-	return &logFollower{
-		streams:    podLogs{pods: c.Kube.CoreV1().Pods(c.Namespace), timestamps: timestamps, host: c.Host},
-		out:        newLinePrinter(o.Out, isColorTerminal(o.Out), stepNames),
-		notes:      o.ErrOut,
-		retryDelay: logRetryDelay,
-		clock:      o.Clock,
+	return &runlogs.Follower{
+		Streams: runlogs.PodLogs{Pods: c.Kube.CoreV1().Pods(c.Namespace), Timestamps: timestamps,
+			Explain: func(err error) error { return explain(err, c.Host) }},
+		Out:        runlogs.NewLinePrinter(o.Out, steplog.IsColorTerminal(o.Out), stepNames),
+		Notes:      o.ErrOut,
+		RetryDelay: logRetryDelay,
+		Clock:      o.Clock,
 	}
 }
 
 // followRun follows the logs of Workplan name while watching it, and returns
 // its final state.
-func (o *Options) followRun(ctx context.Context, c *cluster, f *logFollower, name string, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
+func (o *Options) followRun(ctx context.Context, c *cluster, f *runlogs.Follower, name string, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	updates := make(chan runUpdate)
+	updates := make(chan runlogs.Update)
 	go func() {
 		defer close(updates)
 		err := c.watchWorkplan(ctx, name, func(wp *kubeciv1.Workplan) (bool, error) {
 			select {
-			case updates <- runUpdate{Workplan: wp}:
+			case updates <- runlogs.Update{Workplan: wp}:
 				return wp == nil, nil
 			case <-ctx.Done():
 				return true, ctx.Err()
@@ -128,34 +110,12 @@ func (o *Options) followRun(ctx context.Context, c *cluster, f *logFollower, nam
 		})
 		if err != nil && ctx.Err() == nil {
 			select {
-			case updates <- runUpdate{Err: err}:
+			case updates <- runlogs.Update{Err: err}:
 			case <-ctx.Done():
 			}
 		}
 	}()
-	return f.followLogs(ctx, name, updates, steps)
-}
-
-// podLogs reads container logs through the API server (pods/log), which
-// asks the pod's kubelet.
-type podLogs struct {
-	pods       corev1client.PodInterface
-	timestamps bool
-	host       string // the API server, for error messages
-}
-
-func (p podLogs) Open(ctx context.Context, pod, container string, follow bool) (io.ReadCloser, error) {
-	r, err := p.pods.GetLogs(pod, &corev1.PodLogOptions{Container: container, Follow: follow, Timestamps: p.timestamps}).Stream(ctx)
-	switch {
-	case err == nil:
-		return r, nil
-	case apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("%w: %v", errPodGone, err)
-	case apierrors.IsBadRequest(err) && (strings.Contains(err.Error(), "waiting to start") ||
-		strings.Contains(err.Error(), "PodInitializing") || strings.Contains(err.Error(), "ContainerCreating")):
-		return nil, fmt.Errorf("%w: %v", errNotStarted, err)
-	}
-	return nil, explain(err, p.host)
+	return f.Follow(ctx, name, updates, steps)
 }
 
 // completeStep completes --step with the steps of the Workplan named on the

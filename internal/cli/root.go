@@ -67,6 +67,8 @@ func newRootCommand(argv0 string, o *Options) *cobra.Command {
 		newDescribeCommand(o),
 		newLogsCommand(o),
 		newCancelCommand(o),
+		newRerunCommand(o),
+		newDashboardCommand(o),
 		newWaitCommand(o),
 		newVersionCommand(o),
 		newRunCommand(o),

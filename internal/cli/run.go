@@ -18,6 +18,7 @@ import (
 	"github.com/kubeci/kubeci/internal/local"
 	"github.com/kubeci/kubeci/internal/manifest"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/steplog"
 )
 
 // Exit codes of kubeci run.
@@ -193,7 +194,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if f.output == "json" {
 		progress = o.ErrOut
 	}
-	printer := local.NewPrinter(progress, o.ErrOut, isColorTerminal(progress), isColorTerminal(o.ErrOut))
+	printer := local.NewPrinter(progress, o.ErrOut, steplog.IsColorTerminal(progress), steplog.IsColorTerminal(o.ErrOut))
 
 	for _, l := range local.CleanLeftovers("") {
 		if l.Removed {
@@ -207,7 +208,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 		return notRun("%v", err)
 	}
 	opts := local.RuntimeOptions{Self: []string{"/proc/self/exe", "run"}, Grace: stopGrace, ProbeImages: probeImages(doc.Workflow, imageMap)}
-	if isColorTerminal(o.ErrOut) {
+	if steplog.IsColorTerminal(o.ErrOut) {
 		opts.Progress = local.NewPullBars(o.ErrOut)
 	}
 	rt, note, err := local.Select(ctx, f.runtime, opts)

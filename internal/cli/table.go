@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/runlogs"
 )
 
 // Columns of `kubeci get`. Priority 1 columns appear with -o wide only.
@@ -109,16 +110,7 @@ func workplanRow(clk clock.PassiveClock, wp *kubeciv1.Workplan) metav1.TableRow 
 // phase is a Workplan's phase as users see it: Pending before the operator
 // wrote one, Cancelling between a cancel and the run's end (as kubectl shows
 // Terminating).
-func phase(wp *kubeciv1.Workplan) string {
-	p := wp.Status.Phase
-	switch {
-	case p == "":
-		return string(kubeciv1.WorkplanPending)
-	case wp.Spec.Cancelled && !p.Finished():
-		return "Cancelling"
-	}
-	return string(p)
-}
+func phase(wp *kubeciv1.Workplan) string { return runlogs.Phase(wp) }
 
 // taskProgress is "i/n": the task running (or where the run ended), counted
 // from 1, of n tasks; 0 before the first task starts.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,14 +12,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
 	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/runrequest"
 )
 
 // defaultAnswerTimeout is how long trigger waits for the operator to answer
@@ -62,11 +60,16 @@ answer within 30s, and the run may take as long as it takes.`,
 			return t.run(cmd.Context(), o, args[0])
 		},
 	}
+	t.addFlags(cmd)
+	return cmd
+}
+
+// addFlags adds the flags trigger and rerun share.
+func (t *triggerOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&t.wait, "wait", false, "Wait for the run to end; the exit code tells how it ended")
 	f.BoolVar(&t.logs, "logs", false, "Follow the run's logs until it ends (implies --wait)")
 	f.DurationVar(&t.timeout, "timeout", 0, "How long to wait in all (for the operator's answer and, with --wait or --logs, the run)")
-	return cmd
 }
 
 func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) error {
@@ -74,6 +77,12 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 	if err != nil {
 		return err
 	}
+	return t.ask(ctx, o, c, runrequest.Run, workflow, runrequest.NewID())
+}
+
+// ask asks for a run of workflow with request req of kind k, prints the
+// started Workplan's name, then waits or follows its logs as the flags say.
+func (t *triggerOptions) ask(ctx context.Context, o *Options, c *cluster, k runrequest.Kind, workflow, req string) error {
 	if t.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
@@ -86,8 +95,7 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 	actx, cancel := context.WithTimeout(ctx, answerTimeout)
 	defer cancel()
 
-	req := newRunRequest()
-	wp, err := c.requestRun(actx, workflow, req)
+	wp, err := c.requestRun(actx, k, workflow, req)
 	var (
 		rejected rejectedError
 		pending  pendingError
@@ -98,12 +106,12 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 		return ExitError{Code: exitFailed}
 	case errors.As(err, &pending):
 		fmt.Fprintf(o.ErrOut, "workflow %s still holds run request %s, which the operator has not answered within %s: is the operator running?\n"+
-			"kubeci trigger asks for a run only once the request before has been answered, so that neither is lost.\n", workflow, pending.request, answerTimeout)
+			"kubeci %s asks for a run only once the request before has been answered, so that neither is lost.\n", workflow, pending.request, answerTimeout, commandOf(k))
 		return ExitError{Code: exitTimeout}
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(o.ErrOut, "no answer to run request %s on workflow %s within %s: is the operator running?\n"+
 			"The request stays on the Workflow: the operator starts the run when it is back. To withdraw it:\n"+
-			"  kubectl annotate -n %s workflow %s %s-\n", req, workflow, answerTimeout, c.Namespace, workflow, kubeciv1.AnnotationRunRequest)
+			"  kubectl annotate -n %s workflow %s %s-\n", req, workflow, answerTimeout, c.Namespace, workflow, k.Annotation)
 		return ExitError{Code: exitTimeout}
 	case err != nil:
 		return err
@@ -128,11 +136,12 @@ func (t *triggerOptions) run(ctx context.Context, o *Options, workflow string) e
 	return nil
 }
 
-// newRunRequest returns a run request id no one else will write: the time and
-// a random suffix, a valid label value (the operator labels its Workplan with
-// it).
-func newRunRequest() string {
-	return time.Now().UTC().Format("20060102-150405") + "-" + rand.String(6)
+// commandOf is the kubeci command that writes requests of kind k.
+func commandOf(k runrequest.Kind) string {
+	if k.Annotation == runrequest.Rerun.Annotation {
+		return "rerun"
+	}
+	return "trigger"
 }
 
 // pendingError says that an earlier run request was still unanswered when
@@ -144,25 +153,31 @@ func (e pendingError) Error() string { return "run request " + e.request + " is 
 // rejectedError is the operator's refusal of a run request.
 type rejectedError struct {
 	workflow, reason, message string
+	// rerun is the refused rerun request, if it was one.
+	rerun string
 }
 
 func (e rejectedError) Error() string {
+	if e.rerun != "" {
+		return rerunRefusal(e.workflow, e.rerun)
+	}
 	return fmt.Sprintf("workflow %s did not start a run: it is not Ready (%s):\n  %s\nFix the Workflow (kubeci validate -f FILE checks a file) and trigger it again.",
 		e.workflow, e.reason, strings.ReplaceAll(strings.TrimRight(e.message, "\n"), "\n", "\n  "))
 }
 
-// requestRun asks the operator for a run of workflow with request id req and
-// returns the Workplan it started. A request someone else made that the
-// operator has not answered yet is left alone: req is written once the
-// operator has answered it, so that no request replaces another unseen.
-func (c *cluster) requestRun(ctx context.Context, workflow, req string) (*kubeciv1.Workplan, error) {
+// requestRun asks the operator, with a request of kind k and value req, for a
+// run of workflow and returns the Workplan it started. A request someone else
+// made that the operator has not answered yet is left alone: req is written
+// once the operator has answered it, so that no request replaces another
+// unseen.
+func (c *cluster) requestRun(ctx context.Context, k runrequest.Kind, workflow, req string) (*kubeciv1.Workplan, error) {
 	for {
 		wf := &kubeciv1.Workflow{}
 		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: workflow}, wf); err != nil {
 			return nil, c.getError(err, "workflow", workflow)
 		}
-		if pending := pendingRequest(wf); pending != "" {
-			err := c.watchWorkflow(ctx, workflow, func(wf *kubeciv1.Workflow) bool { return pendingRequest(wf) != pending })
+		if pending := k.Pending(wf); pending != "" {
+			err := c.watchWorkflow(ctx, workflow, func(wf *kubeciv1.Workflow) bool { return k.Pending(wf) != pending })
 			if errors.Is(err, context.DeadlineExceeded) {
 				return nil, pendingError{request: pending}
 			}
@@ -171,46 +186,26 @@ func (c *cluster) requestRun(ctx context.Context, workflow, req string) (*kubeci
 			}
 			continue
 		}
-		err := c.Client.Patch(ctx, wf, runRequestPatch(wf.ResourceVersion, req))
+		err := c.Client.Patch(ctx, wf, k.Patch(wf.ResourceVersion, req))
 		if apierrors.IsConflict(err) {
 			continue // the Workflow changed since it was read: look again
 		}
 		if err != nil {
 			return nil, fmt.Errorf("asking for a run of workflow %s: %w", workflow, explain(err, c.Host))
 		}
-		return c.awaitAnswer(ctx, workflow, req)
+		return c.awaitAnswer(ctx, k, workflow, req)
 	}
 }
 
-// pendingRequest is the run request on wf the operator has not answered yet,
-// if any.
-func pendingRequest(wf *kubeciv1.Workflow) string {
-	req := wf.Annotations[kubeciv1.AnnotationRunRequest]
-	if req == wf.Status.LastHandledRunRequest {
-		return ""
-	}
-	return req
-}
-
-// runRequestPatch sets the run-request annotation if the Workflow is still at
-// resourceVersion rv.
-func runRequestPatch(rv, req string) client.Patch {
-	patch := map[string]any{"metadata": map[string]any{
-		"resourceVersion": rv,
-		"annotations":     map[string]string{kubeciv1.AnnotationRunRequest: req},
-	}}
-	data, _ := json.Marshal(patch)
-	return client.RawPatch(types.MergePatchType, data)
-}
-
-// awaitAnswer waits until the operator has answered run request req on
+// awaitAnswer waits until the operator has answered request req of kind k on
 // workflow and returns the Workplan it started, or a rejectedError. The
-// operator creates the Workplan before it records the request as handled, so
-// a handled request without a Workplan is a refusal.
-func (c *cluster) awaitAnswer(ctx context.Context, workflow, req string) (*kubeciv1.Workplan, error) {
+// operator creates the Workplan (labelled with the request) before it records
+// the request as handled, so a handled request without a Workplan is a
+// refusal.
+func (c *cluster) awaitAnswer(ctx context.Context, k runrequest.Kind, workflow, req string) (*kubeciv1.Workplan, error) {
 	var answered *kubeciv1.Workflow
 	err := c.watchWorkflow(ctx, workflow, func(wf *kubeciv1.Workflow) bool {
-		if wf.Status.LastHandledRunRequest == req || wf.Annotations[kubeciv1.AnnotationRunRequest] != req {
+		if k.Handled(wf) == req || wf.Annotations[k.Annotation] != req {
 			answered = wf
 			return true
 		}
@@ -229,9 +224,12 @@ func (c *cluster) awaitAnswer(ctx context.Context, workflow, req string) (*kubec
 			return &runs.Items[i], nil
 		}
 	}
-	if answered.Status.LastHandledRunRequest != req {
+	if k.Handled(answered) != req {
 		return nil, fmt.Errorf("run request %s on workflow %s was replaced by %q before the operator saw it; trigger again",
 			req, workflow, answered.Annotations[kubeciv1.AnnotationRunRequest])
+	}
+	if k.Annotation == runrequest.Rerun.Annotation {
+		return nil, rejectedError{workflow: workflow, rerun: req}
 	}
 	rej := rejectedError{workflow: workflow, reason: "no Ready condition", message: "see kubeci describe workflow " + workflow}
 	if cond := meta.FindStatusCondition(answered.Status.Conditions, kubeciv1.ConditionReady); cond != nil {

@@ -7,15 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
-	"github.com/kubeci/kubeci/internal/controller/workflow"
+	"github.com/kubeci/kubeci/internal/controller/workflow/workflowtest"
 	"github.com/kubeci/kubeci/internal/golden"
 )
 
@@ -23,28 +18,7 @@ import (
 // until the test ends, so that run requests are really answered.
 func (k *kube) startOperator() {
 	k.t.Helper()
-	mgr, err := ctrl.NewManager(k.env.Config, ctrl.Options{
-		Scheme:                 k.env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{k.ns: {}}},
-		Controller:             crconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	if _, err := workflow.SetupWithManager(mgr, workflow.Options{}); err != nil {
-		k.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	k.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			k.t.Errorf("operator: %v", err)
-		}
-	})
+	workflowtest.Start(k.t, k.env, k.ns)
 }
 
 // workplanName is how the operator names runs: the Workflow's name and a hash.

@@ -12,6 +12,7 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 
 	"k8s.io/utils/clock"
+	"github.com/kubeci/kubeci/internal/runlogs"
 )
 
 // Exit codes of `kubeci wait` (and of trigger --wait/--logs).
@@ -46,7 +47,7 @@ timeout passed first. --timeout 0 (the default) waits as long as the run takes.`
 }
 
 // errDeleted says a Workplan was deleted while someone waited for it.
-var errDeleted = errors.New("deleted")
+var errDeleted = runlogs.ErrDeleted
 
 // waitForEnd watches Workplan name until it has finished and returns it. seen,
 // when not nil, is handed each state on the way (to report a timeout).

@@ -75,3 +75,14 @@ type TaskStep struct {
 	Parallel bool
 	Step     kubeciv1.Step
 }
+
+// Levels returns each step's level (see Plan), by index in steps: the
+// columns of the steps' graph, from which Plan packs its tasks. It fails as
+// Plan does.
+func Levels(steps []kubeciv1.Step) ([]int, error) {
+	g, errs := buildGraph(steps, field.NewPath("spec", "steps"))
+	if len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return g.level, nil
+}

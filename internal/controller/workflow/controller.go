@@ -144,12 +144,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return status.Result(result, saved, err)
 }
 
-// reconcile runs the steps in order, each of which may stop the rest: validate,
-// answer a run request, resolve the trigger kinds, check access, watch, and
+// reconcile runs the steps in order, each of which may stop the rest: answer a
+// rerun request (whatever the spec, as a rerun repeats a run's own tasks),
+// validate, answer a run request, resolve the trigger kinds, check access, watch, and
 // decide. decided is true when the triggers' objects were compared with the
 // record.
 func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, now time.Time) (ctrl.Result, bool, error) {
 	wf.Status.ObservedGeneration = wf.Generation
+	if err := r.reconcileRerunRequest(ctx, wf); err != nil {
+		return ctrl.Result{}, false, err
+	}
 
 	if errs := plan.Validate(wf); len(errs) > 0 {
 		r.notReady(wf, owner, problem{kubeciv1.ReasonInvalidSpec, "the workflow is invalid:\n" + plan.FormatErrors(errs)})

@@ -1,9 +1,10 @@
-package cli
+package runlogs
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/utils/clock"
 	"time"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -40,13 +41,18 @@ func groupSteps(steps []plan.TaskStep) [][]int {
 	return groups
 }
 
-// followLogs prints the logs of steps of Workplan name as the run goes,
+// Follow prints the logs of steps of Workplan name as the run goes,
 // reading its states from updates: the groups of steps one after another, a
 // step's log from the moment its container starts until it ends. It returns
 // once every log has ended and the run has ended, with the run's last state.
-func (f *logFollower) followLogs(ctx context.Context, name string, updates <-chan runUpdate, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
+func (f *Follower) Follow(ctx context.Context, name string, updates <-chan Update, steps []plan.TaskStep) (*kubeciv1.Workplan, error) {
+	if f.Clock == nil {
+		withClock := *f
+		withClock.Clock = clock.RealClock{}
+		f = &withClock
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	fl := &follow{logFollower: f, steps: steps, groups: groupSteps(steps),
+	fl := &follow{Follower: f, steps: steps, groups: groupSteps(steps),
 		progress: make([]stepProgress, len(steps)), notBefore: make([]time.Time, len(steps)),
 		ended: make(chan streamEnd, len(steps)), gone: map[string]bool{}}
 	defer func() {
@@ -64,11 +70,11 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 				return fl.wp, nil
 			}
 			if !wake.IsZero() {
-				retry = f.clock.After(wake.Sub(f.clock.Now()))
+				retry = f.Clock.After(wake.Sub(f.Clock.Now()))
 			}
 		}
-		if f.idle != nil {
-			f.idle(news)
+		if f.Idle != nil {
+			f.Idle(news)
 		}
 		select {
 		case u, ok := <-updates:
@@ -80,7 +86,7 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 			case u.Workplan == nil && fl.wp == nil:
 				return nil, fmt.Errorf("workplan %q not found", name)
 			case u.Workplan == nil:
-				return fl.wp, fmt.Errorf("workplan %s was %w while its logs were followed", name, errDeleted)
+				return fl.wp, fmt.Errorf("workplan %s was %w while its logs were followed", name, ErrDeleted)
 			}
 			fl.wp = u.Workplan
 		case e := <-fl.ended:
@@ -95,9 +101,9 @@ func (f *logFollower) followLogs(ctx context.Context, name string, updates <-cha
 	}
 }
 
-// follow is the state of one followLogs.
+// follow is the state of one Follow.
 type follow struct {
-	*logFollower
+	*Follower
 	steps     []plan.TaskStep
 	groups    [][]int
 	current   int // the first group whose logs have not all ended
@@ -131,14 +137,14 @@ func (fl *follow) advance(ctx context.Context) time.Time {
 			case stageWaiting:
 				open = true
 			case stageNeverRan:
-				fmt.Fprintln(fl.notes, neverRanNote(fl.wp, ts, st))
+				fmt.Fprintln(fl.Notes, neverRanNote(fl.wp, ts, st))
 				fl.progress[i] = progressDone
 			case stageStarted:
 				pod := podOf(fl.wp, ts)
 				switch {
 				case fl.gone[pod]:
 					fl.progress[i] = progressDone
-				case fl.clock.Now().Before(fl.notBefore[i]):
+				case fl.Clock.Now().Before(fl.notBefore[i]):
 					open = true
 					if wake.IsZero() || fl.notBefore[i].Before(wake) {
 						wake = fl.notBefore[i]
@@ -170,16 +176,16 @@ func (fl *follow) streamEnded(ctx context.Context, e streamEnd) error {
 	case e.err == nil:
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(e.err, errNotStarted) && !fl.wp.Status.Phase.Finished():
+	case errors.Is(e.err, ErrNotStarted) && !fl.wp.Status.Phase.Finished():
 		fl.progress[e.step] = progressPending
-		fl.notBefore[e.step] = fl.clock.Now().Add(fl.retryDelay)
-	case errors.Is(e.err, errPodGone):
+		fl.notBefore[e.step] = fl.Clock.Now().Add(fl.RetryDelay)
+	case errors.Is(e.err, ErrPodGone):
 		if pod := podOf(fl.wp, ts); !fl.gone[pod] {
 			fl.gone[pod] = true
-			fmt.Fprintln(fl.notes, goneNote(fl.wp, ts))
+			fmt.Fprintln(fl.Notes, goneNote(fl.wp, ts))
 		}
 	default:
-		fmt.Fprintf(fl.notes, "the log of step %s ended early: %v\n", ts.Step.Name, e.err)
+		fmt.Fprintf(fl.Notes, "the log of step %s ended early: %v\n", ts.Step.Name, e.err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package cli
+package runlogs
 
 import (
 	"context"
@@ -21,6 +21,14 @@ import (
 
 // Unit tests of the log follower: the order, prefixes and following logic,
 // with scripted container logs in place of the kubelet.
+
+// waitTimeout is how long a test waits for a log to be opened.
+const waitTimeout = testenv.WaitTimeout
+
+// sampleWorkflow is the design doc's example.
+const sampleWorkflow = "../../config/samples/kube.ci_v1alpha1_workflow.yaml"
+
+var manual = kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}
 
 // fakeStreams serves scripted container logs, keyed "pod/container".
 type fakeStreams struct {
@@ -122,22 +130,22 @@ func withSteps(wp *kubeciv1.Workplan, p kubeciv1.WorkplanPhase, steps map[string
 	return wp
 }
 
-func newTestFollower(streams logStreamer, out, notes io.Writer) *logFollower {
-	return &logFollower{streams: streams, out: newLinePrinter(out, false, nil), notes: notes, retryDelay: 10 * time.Millisecond,
-		clock: clocktesting.NewFakeClock(time.Now())}
+func newTestFollower(streams Streamer, out, notes io.Writer) *Follower {
+	return &Follower{Streams: streams, Out: NewLinePrinter(out, false, nil), Notes: notes, RetryDelay: 10 * time.Millisecond,
+		Clock: clocktesting.NewFakeClock(time.Now())}
 }
 
 // idleFollower is a follower that reports when it is idle.
 type idleFollower struct {
-	*logFollower
+	*Follower
 	clock *clocktesting.FakeClock
 	news  chan int // the news the follower had when idle
 }
 
-func newIdleFollower(streams logStreamer, out, notes io.Writer) *idleFollower {
-	f := &idleFollower{logFollower: newTestFollower(streams, out, notes), news: make(chan int, 1000)}
-	f.clock = f.logFollower.clock.(*clocktesting.FakeClock)
-	f.logFollower.idle = func(news int) { f.news <- news }
+func newIdleFollower(streams Streamer, out, notes io.Writer) *idleFollower {
+	f := &idleFollower{Follower: newTestFollower(streams, out, notes), news: make(chan int, 1000)}
+	f.clock = f.Follower.Clock.(*clocktesting.FakeClock)
+	f.Follower.Idle = func(news int) { f.news <- news }
 	return f
 }
 
@@ -176,7 +184,7 @@ func TestPrintLogsInPlanOrder(t *testing.T) {
 	}
 	var out, notes strings.Builder
 	f := newTestFollower(streams, &out, &notes)
-	if err := f.printLogs(context.Background(), wp, plan.Steps(wp.Spec.Tasks)); err != nil {
+	if err := f.Print(context.Background(), wp, plan.Steps(wp.Spec.Tasks)); err != nil {
 		t.Fatal(err)
 	}
 	want := `step-1 | hello from step-1
@@ -201,12 +209,12 @@ func TestPrintLogsExplainsMissingLogs(t *testing.T) {
 		"step-4": kubeciv1.StepSkipped, "step-5": kubeciv1.StepFailed})
 	wp.Status.Steps[4].Message = "image not found"
 	streams := newFakeStreams()
-	streams.errs["run-task-0/step-1"] = []error{errPodGone}
-	streams.errs["run-task-0/step-2"] = []error{errPodGone}
-	streams.errs["run-task-0/step-3"] = []error{errPodGone}
+	streams.errs["run-task-0/step-1"] = []error{ErrPodGone}
+	streams.errs["run-task-0/step-2"] = []error{ErrPodGone}
+	streams.errs["run-task-0/step-3"] = []error{ErrPodGone}
 	var out, notes strings.Builder
 	f := newTestFollower(streams, &out, &notes)
-	if err := f.printLogs(context.Background(), wp, plan.Steps(wp.Spec.Tasks)); err != nil {
+	if err := f.Print(context.Background(), wp, plan.Steps(wp.Spec.Tasks)); err != nil {
 		t.Fatal(err)
 	}
 	// One note for the deleted pod of task 0, one for each step without a log.
@@ -226,21 +234,21 @@ func TestPrintLogsOfOneStep(t *testing.T) {
 	var out, notes strings.Builder
 	f := newTestFollower(streams, &out, &notes)
 
-	steps, err := selectSteps(wp, "step-1")
+	steps, err := SelectSteps(wp, "step-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.printLogs(context.Background(), wp, steps); err != nil || out.String() != "step-1 | building\n" {
+	if err := f.Print(context.Background(), wp, steps); err != nil || out.String() != "step-1 | building\n" {
 		t.Errorf("step-1: %v, %q", err, out.String())
 	}
 
-	steps, _ = selectSteps(wp, "step-4")
-	err = f.printLogs(context.Background(), wp, steps)
+	steps, _ = SelectSteps(wp, "step-4")
+	err = f.Print(context.Background(), wp, steps)
 	if want := "step step-4 has not started yet (kubeci logs -f follows the run)"; err == nil || err.Error() != want {
 		t.Errorf("a step that has not started: got %v, want %q", err, want)
 	}
 
-	_, err = selectSteps(wp, "step-9")
+	_, err = SelectSteps(wp, "step-9")
 	if want := `workplan run has no step "step-9"; its steps are: step-1, step-2, step-3, step-4, step-5`; err == nil || err.Error() != want {
 		t.Errorf("an unknown step: got %v, want %q", err, want)
 	}
@@ -290,22 +298,22 @@ func writeLine(t *testing.T, w *io.PipeWriter, line string) {
 func TestFollowLogs(t *testing.T) {
 	base := testRun(t)
 	streams := newFakeStreams()
-	streams.errs["run-task-1/step-4"] = []error{fmt.Errorf("%w: container is waiting to start", errNotStarted)}
+	streams.errs["run-task-1/step-4"] = []error{fmt.Errorf("%w: container is waiting to start", ErrNotStarted)}
 	var out, notes syncBuilder
 	f := newIdleFollower(streams, &out, &notes)
-	updates := make(chan runUpdate)
+	updates := make(chan Update)
 	type result struct {
 		wp  *kubeciv1.Workplan
 		err error
 	}
 	done, ended := make(chan result, 1), make(chan error, 1)
 	go func() {
-		wp, err := f.followLogs(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
+		wp, err := f.Follow(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
 		ended <- err
 		done <- result{wp, err}
 	}()
 	state := func(p kubeciv1.WorkplanPhase, steps map[string]kubeciv1.StepPhase) {
-		updates <- runUpdate{Workplan: withSteps(base, p, steps)}
+		updates <- Update{Workplan: withSteps(base, p, steps)}
 	}
 	S, R, W := kubeciv1.StepSucceeded, kubeciv1.StepRunning, kubeciv1.StepWaiting
 
@@ -349,7 +357,7 @@ func TestFollowLogs(t *testing.T) {
 	if streams.isOpen("run-task-1/step-4") {
 		t.Fatal("the log of step-4 was opened again before retryDelay passed")
 	}
-	f.clock.Step(f.retryDelay)
+	f.clock.Step(f.RetryDelay)
 	step4 := streams.pipe(t, "run-task-1/step-4")
 	writeLine(t, step4, "deploying")
 	waitFor(t, &out, "step-4 | deploying\n")
@@ -359,7 +367,7 @@ func TestFollowLogs(t *testing.T) {
 	state(kubeciv1.WorkplanFailed, map[string]kubeciv1.StepPhase{"step-1": S, "step-2": S, "step-3": S, "step-4": S, "step-5": W})
 	r := <-done
 	if r.err != nil || r.wp == nil || r.wp.Status.Phase != kubeciv1.WorkplanFailed {
-		t.Fatalf("followLogs ended with %v, %v", r.wp, r.err)
+		t.Fatalf("Follow ended with %v, %v", r.wp, r.err)
 	}
 	want := `step-1 | compiling
 step-1 | done
@@ -383,19 +391,19 @@ func TestFollowLogsEndsWithTheRun(t *testing.T) {
 	streams := newFakeStreams()
 	var out, notes syncBuilder
 	f := newIdleFollower(streams, &out, &notes)
-	updates := make(chan runUpdate, 10)
-	steps, _ := selectSteps(base, "step-1")
+	updates := make(chan Update, 10)
+	steps, _ := SelectSteps(base, "step-1")
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.followLogs(context.Background(), "run", updates, steps)
+		_, err := f.Follow(context.Background(), "run", updates, steps)
 		done <- err
 	}()
-	updates <- runUpdate{Workplan: withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": kubeciv1.StepRunning})}
+	updates <- Update{Workplan: withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": kubeciv1.StepRunning})}
 	streams.pipe(t, "run-task-0/step-1").Close()
 	// Two pieces of news, the running state and the end of the log: the
 	// follower goes on waiting for the run to end.
 	f.waitIdle(t, 2, done)
-	updates <- runUpdate{Workplan: withSteps(base, kubeciv1.WorkplanCompleted, allSucceeded)}
+	updates <- Update{Workplan: withSteps(base, kubeciv1.WorkplanCompleted, allSucceeded)}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -406,20 +414,20 @@ func TestFollowLogsErrors(t *testing.T) {
 	running := withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{"step-1": kubeciv1.StepRunning})
 	for _, c := range []struct {
 		name    string
-		updates []runUpdate
+		updates []Update
 		want    string
 	}{
-		{"not found", []runUpdate{{}}, `workplan "run" not found`},
-		{"deleted", []runUpdate{{Workplan: base}, {}}, "workplan run was deleted while its logs were followed"},
-		{"watch failed", []runUpdate{{Workplan: base}, {Err: errors.New("forbidden")}}, "forbidden"},
+		{"not found", []Update{{}}, `workplan "run" not found`},
+		{"deleted", []Update{{Workplan: base}, {}}, "workplan run was deleted while its logs were followed"},
+		{"watch failed", []Update{{Workplan: base}, {Err: errors.New("forbidden")}}, "forbidden"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			updates := make(chan runUpdate, len(c.updates))
+			updates := make(chan Update, len(c.updates))
 			for _, u := range c.updates {
 				updates <- u
 			}
 			f := newTestFollower(newFakeStreams(), io.Discard, io.Discard)
-			_, err := f.followLogs(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
+			_, err := f.Follow(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
 			if err == nil || err.Error() != c.want {
 				t.Errorf("got %v, want %q", err, c.want)
 			}
@@ -429,25 +437,25 @@ func TestFollowLogsErrors(t *testing.T) {
 	// A pod deleted while followed (the run lost it): noted once, and the run's
 	// end still ends following.
 	streams := newFakeStreams()
-	streams.errs["run-task-0/step-2"] = []error{errPodGone}
-	streams.errs["run-task-0/step-3"] = []error{errPodGone}
+	streams.errs["run-task-0/step-2"] = []error{ErrPodGone}
+	streams.errs["run-task-0/step-3"] = []error{ErrPodGone}
 	var notes syncBuilder
 	f := newTestFollower(streams, io.Discard, &notes)
-	updates := make(chan runUpdate, 10)
-	updates <- runUpdate{Workplan: running}
+	updates := make(chan Update, 10)
+	updates <- Update{Workplan: running}
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.followLogs(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
+		_, err := f.Follow(context.Background(), "run", updates, plan.Steps(base.Spec.Tasks))
 		done <- err
 	}()
 	streams.pipe(t, "run-task-0/step-1").Close()
-	updates <- runUpdate{Workplan: withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{
+	updates <- Update{Workplan: withSteps(base, kubeciv1.WorkplanRunning, map[string]kubeciv1.StepPhase{
 		"step-1": kubeciv1.StepSucceeded, "step-2": kubeciv1.StepRunning, "step-3": kubeciv1.StepRunning})}
 	waitFor(t, &notes, "its pod run-task-0 was deleted (pods go when a run is cleaned up or its history pruned)\n")
 	lost := withSteps(base, kubeciv1.WorkplanFailed, map[string]kubeciv1.StepPhase{
 		"step-1": kubeciv1.StepSucceeded, "step-2": kubeciv1.StepFailed, "step-3": kubeciv1.StepFailed,
 		"step-4": kubeciv1.StepSkipped, "step-5": kubeciv1.StepSkipped})
-	updates <- runUpdate{Workplan: lost}
+	updates <- Update{Workplan: lost}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,17 @@
-package cli
+// Package runlogs follows the logs of a run's steps, for kubeci logs and the
+// dashboard alike: in plan order, a task's parallel steps interleaved, each
+// step's log from the moment its container starts, task after task, with a
+// note for each step that has no log and why. Where the lines go (a terminal,
+// a browser) is the caller's Sink; where they come from (the pods/log API,
+// scripted streams in tests) its Streamer.
+package runlogs
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -14,47 +21,72 @@ import (
 	"github.com/kubeci/kubeci/internal/plan"
 )
 
-// logStreamer opens the log of one container. It is the only part of `kubeci
+// Streamer opens the log of one container. It is the only part of `kubeci
 // logs` that needs a kubelet: the cluster's reads the pods/log API, tests use
 // scripted streams.
-type logStreamer interface {
+type Streamer interface {
 	// Open returns container's log in pod. With follow the log goes on until
 	// the container ends; without, it holds what was written so far.
 	Open(ctx context.Context, pod, container string, follow bool) (io.ReadCloser, error)
 }
 
-// Errors a logStreamer returns for the cases the follower handles.
+// Errors a Streamer returns for the cases the follower handles.
 var (
-	// errPodGone: the pod does not exist (any more).
-	errPodGone = errors.New("pod not found")
-	// errNotStarted: the container has not started yet, so it has no log.
-	errNotStarted = errors.New("container not started")
+	// ErrPodGone: the pod does not exist (any more).
+	ErrPodGone = errors.New("pod not found")
+	// ErrNotStarted: the container has not started yet, so it has no log.
+	ErrNotStarted = errors.New("container not started")
 )
 
-// runUpdate is a new state of the run being followed: the Workplan (nil once
+// Update is a new state of the run being followed: the Workplan (nil once
 // deleted), or why its state can no longer be known.
-type runUpdate struct {
+type Update struct {
 	Workplan *kubeciv1.Workplan
 	Err      error
 }
 
-// logFollower prints the logs of a run's steps in plan order: each step's
+// Follower prints the logs of a run's steps in plan order: each step's
 // lines prefixed with its name, the steps of a task's parallel group
 // interleaved as their lines come. Notes (a step that did not run, a pod
 // deleted) go to notes.
-type logFollower struct {
-	streams logStreamer
-	out     *linePrinter
-	notes   io.Writer
-	// retryDelay is how long to wait before opening again a log whose container
-	// the kubelet had not started yet, on clock.
-	retryDelay time.Duration
-	clock      clock.Clock
-	// idle, when set, is called each time the follower has acted on all it
+type Follower struct {
+	Streams Streamer
+	Out     Sink
+	Notes   io.Writer
+	// RetryDelay is how long to wait before opening again a log whose container
+	// the kubelet had not started yet.
+	RetryDelay time.Duration
+	// Clock tells the time RetryDelay is counted on; the real clock when nil.
+	Clock clock.Clock
+	// Idle, when set, is called each time the follower has acted on all it
 	// knows and waits for news, with how much news (states of the run, ends
 	// of logs, retries) it has had: tests know then what it did, without
 	// sleeping.
-	idle func(news int)
+	Idle func(news int)
+}
+
+// Sink receives the lines of a run's steps, without their newlines. It is
+// called from several goroutines at once (the parallel steps of a task), one
+// whole line at a time.
+type Sink interface {
+	Line(step, line string) error
+}
+
+// ErrDeleted says a Workplan was deleted while someone waited for it.
+var ErrDeleted = errors.New("deleted")
+
+// Phase is a Workplan's phase as users see it: Pending before the operator
+// wrote one, Cancelling between a cancel and the run's end (as kubectl shows
+// Terminating).
+func Phase(wp *kubeciv1.Workplan) string {
+	p := wp.Status.Phase
+	switch {
+	case p == "":
+		return string(kubeciv1.WorkplanPending)
+	case wp.Spec.Cancelled && !p.Finished():
+		return "Cancelling"
+	}
+	return string(p)
 }
 
 // stepStage is how far a step has gone, from the Workplan's status.
@@ -104,7 +136,7 @@ func neverRanNote(wp *kubeciv1.Workplan, ts plan.TaskStep, st *kubeciv1.StepStat
 	case st != nil && st.Phase == kubeciv1.StepFailed:
 		return fmt.Sprintf("step %s failed without starting", ts.Step.Name)
 	}
-	return fmt.Sprintf("step %s did not run: the run ended (%s) before it started", ts.Step.Name, phase(wp))
+	return fmt.Sprintf("step %s did not run: the run ended (%s) before it started", ts.Step.Name, Phase(wp))
 }
 
 // podOf is the name of the pod that runs ts.
@@ -118,15 +150,15 @@ func goneNote(wp *kubeciv1.Workplan, ts plan.TaskStep) string {
 		ts.Task, podOf(wp, ts))
 }
 
-// printLogs prints, in plan order, what each of steps has logged so far. When
+// Print prints, in plan order, what each of steps has logged so far. When
 // only one step is asked for and it has no log, that is an error.
-func (f *logFollower) printLogs(ctx context.Context, wp *kubeciv1.Workplan, steps []plan.TaskStep) error {
+func (f *Follower) Print(ctx context.Context, wp *kubeciv1.Workplan, steps []plan.TaskStep) error {
 	gone := map[string]bool{}
 	note := func(msg string) error {
 		if len(steps) == 1 {
 			return errors.New(msg)
 		}
-		fmt.Fprintln(f.notes, msg)
+		fmt.Fprintln(f.Notes, msg)
 		return nil
 	}
 	for _, ts := range steps {
@@ -146,7 +178,7 @@ func (f *logFollower) printLogs(ctx context.Context, wp *kubeciv1.Workplan, step
 			switch {
 			case err == nil:
 				continue
-			case errors.Is(err, errPodGone):
+			case errors.Is(err, ErrPodGone):
 				gone[pod] = true
 				msg = goneNote(wp, ts)
 			default:
@@ -161,11 +193,27 @@ func (f *logFollower) printLogs(ctx context.Context, wp *kubeciv1.Workplan, step
 }
 
 // stream copies one container's log to the output.
-func (f *logFollower) stream(ctx context.Context, pod, step string, follow bool) error {
-	r, err := f.streams.Open(ctx, pod, step, follow)
+func (f *Follower) stream(ctx context.Context, pod, step string, follow bool) error {
+	r, err := f.Streams.Open(ctx, pod, step, follow)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	return f.out.copy(step, r)
+	return copyLines(f.Out, step, r)
+}
+
+// SelectSteps returns wp's steps in plan order, or only the one named step.
+func SelectSteps(wp *kubeciv1.Workplan, step string) ([]plan.TaskStep, error) {
+	steps := plan.Steps(wp.Spec.Tasks)
+	if step == "" {
+		return steps, nil
+	}
+	var all []string
+	for _, ts := range steps {
+		if ts.Step.Name == step {
+			return []plan.TaskStep{ts}, nil
+		}
+		all = append(all, ts.Step.Name)
+	}
+	return nil, fmt.Errorf("workplan %s has no step %q; its steps are: %s", wp.Name, step, strings.Join(all, ", "))
 }

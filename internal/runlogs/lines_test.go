@@ -1,4 +1,4 @@
-package cli
+package runlogs
 
 import (
 	"fmt"
@@ -23,8 +23,8 @@ func TestLinePrinter(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out strings.Builder
-			p := newLinePrinter(&out, c.color, []string{"step-1", "step-2"})
-			if err := p.copy("step-2", strings.NewReader(c.in)); err != nil {
+			p := NewLinePrinter(&out, c.color, []string{"step-1", "step-2"})
+			if err := copyLines(p, "step-2", strings.NewReader(c.in)); err != nil {
 				t.Fatal(err)
 			}
 			if out.String() != c.want {
@@ -37,7 +37,7 @@ func TestLinePrinter(t *testing.T) {
 // Lines of steps copied at once come out whole, each with its own prefix.
 func TestLinePrinterInterleavesWholeLines(t *testing.T) {
 	var out syncBuilder
-	p := newLinePrinter(&out, false, nil)
+	p := NewLinePrinter(&out, false, nil)
 	long := strings.Repeat("x", 10000)
 	var wg sync.WaitGroup
 	for _, step := range []string{"a", "b", "c"} {
@@ -48,7 +48,7 @@ func TestLinePrinterInterleavesWholeLines(t *testing.T) {
 			for i := range 200 {
 				fmt.Fprintf(&in, "%s %d %s\n", step, i, long)
 			}
-			if err := p.copy(step, strings.NewReader(in.String())); err != nil {
+			if err := copyLines(p, step, strings.NewReader(in.String())); err != nil {
 				t.Error(err)
 			}
 		}()
