@@ -11,8 +11,8 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 
-	"k8s.io/utils/clock"
 	"github.com/kubeci/kubeci/internal/runlogs"
+	"k8s.io/utils/clock"
 )
 
 // Exit codes of `kubeci wait` (and of trigger --wait/--logs).
