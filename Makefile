@@ -80,8 +80,12 @@ docker-build: ## Build Kube CI's image with Docker instead (IMG=name:tag).
 test-assets: ## Build (once) the kube-apiserver and etcd the integration tests run.
 	hack/build-k8s.sh kube-apiserver etcd
 
+.PHONY: test-deps
+test-deps: ## Install what the tests need besides Go (chromium, runc, busybox-static with apt as root; helm from the module proxy).
+	hack/test-deps.sh
+
 .PHONY: test
-test: ## Run the unit and integration tests (builds the test assets first).
+test: test-deps ## Run the unit and integration tests (installs what they need and builds the test assets first).
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) test ./... $(TESTFLAGS)
 
 ##@ Benchmarks
