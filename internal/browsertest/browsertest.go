@@ -53,6 +53,13 @@ func ChromiumPath(t testing.TB) string {
 // empty).
 func New(t testing.TB, shots string) *Browser {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still write to their
+	// profile for a moment after the browser is gone, and t.TempDir fails a
+	// test whose folder cannot be removed at once.
+	profile, err := os.MkdirTemp("", "kubeci-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath(t)),
 		chromedp.Flag("headless", true),
@@ -63,12 +70,16 @@ func New(t testing.TB, shots string) *Browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1440, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		removeProfile(t, profile)
+	})
 	b := &Browser{t: t, Ctx: ctx, shots: shots}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if d, ok := ev.(*cdppage.EventJavascriptDialogOpening); ok {
@@ -168,4 +179,17 @@ func (b *Browser) Click(sel string) {
 		defer cancel()
 		return chromedp.Run(ctx, chromedp.WaitVisible(sel), chromedp.Click(sel, chromedp.NodeVisible))
 	})
+}
+
+// removeProfile removes Chromium's profile folder, trying again for a few
+// seconds while its last helper processes end.
+func removeProfile(t testing.TB, dir string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("leaving Chromium's profile %s: %v", dir, err)
 }

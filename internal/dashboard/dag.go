@@ -17,6 +17,7 @@ const (
 	padX     = 16
 	padTop   = 40 // room for the task labels
 	padBot   = 16
+	laneH    = 20 // the lane below the rows that edges skipping a level take
 	maxLabel = 20 // characters of a step name shown in a node; the rest in its tooltip
 )
 
@@ -104,6 +105,21 @@ func layoutDAG(tasks []kubeciv1.Task, states map[string]stepState) (*dag, error)
 	}
 	d.Width = 2*padX + nLevels*nodeW + max(0, nLevels-1)*colGap
 	d.Height = padTop + maxRows*nodeH + max(0, maxRows-1)*rowGap + padBot
+	// An edge that skips a level would cross the nodes between: it goes
+	// round them, through a lane below every row.
+	laneY := d.Height - padBot + laneH/2
+	level := make(map[string]int, len(steps))
+	for i, ts := range steps {
+		level[ts.Step.Name] = levels[i]
+	}
+	for _, ts := range steps {
+		for _, dep := range ts.Step.Dependency {
+			if dl, ok := level[dep]; ok && level[ts.Step.Name]-dl > 1 {
+				d.Height = laneY + laneH/2 + padBot
+				break
+			}
+		}
+	}
 	for t := range tasks {
 		c := taskCols[t]
 		x := padX + c[0]*(nodeW+colGap) - colGap/4
@@ -120,8 +136,13 @@ func layoutDAG(tasks []kubeciv1.Task, states map[string]stepState) (*dag, error)
 			x1, y1 := from.X+nodeW, from.Y+nodeH/2
 			x2, y2 := to.X, to.Y+nodeH/2
 			mid := (x1 + x2) / 2
-			d.Edges = append(d.Edges, dagEdge{From: dep, To: to.Name,
-				Path: fmt.Sprintf("M%d %d C%d %d, %d %d, %d %d", x1, y1, mid, y1, mid, y2, x2-4, y2)})
+			path := fmt.Sprintf("M%d %d C%d %d, %d %d, %d %d", x1, y1, mid, y1, mid, y2, x2-4, y2)
+			if level[to.Name]-level[dep] > 1 {
+				a, b := x1+colGap/2, x2-colGap/2
+				path = fmt.Sprintf("M%d %d C%d %d, %d %d, %d %d L%d %d C%d %d, %d %d, %d %d",
+					x1, y1, a, y1, a, laneY, a+colGap/4, laneY, b-colGap/4, laneY, b, laneY, b, y2, x2-4, y2)
+			}
+			d.Edges = append(d.Edges, dagEdge{From: dep, To: to.Name, Path: path})
 		}
 	}
 	return d, nil
