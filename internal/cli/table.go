@@ -168,17 +168,14 @@ func triggersSummary(triggers []kubeciv1.Trigger) string {
 
 // triggerName is a trigger's kind and what it selects.
 func triggerName(tr kubeciv1.Trigger) string {
-	kind := tr.Kind
-	if kind == "" {
-		kind = tr.Resource
-	}
+	kind, which := tr.Target()
 	switch {
+	case which == "":
+		return kind
 	case tr.Name != "":
-		return kind + "/" + tr.Name
-	case tr.Selector != nil && (len(tr.Selector.MatchLabels) > 0 || len(tr.Selector.MatchExpressions) > 0):
-		return kind + "(" + metav1.FormatLabelSelector(tr.Selector) + ")"
+		return kind + "/" + which
 	}
-	return kind
+	return kind + "(" + which + ")"
 }
 
 // firstLine is the first line of s, cut to at most max characters.

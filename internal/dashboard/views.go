@@ -99,17 +99,11 @@ func newerRun(a, b *kubeciv1.Workplan) bool {
 // triggerTarget says shortly what a trigger watches: "ConfigMap my-config",
 // "Secret app=web", "Deployment (all)".
 func triggerTarget(tr kubeciv1.Trigger) string {
-	kind := tr.Kind
-	if kind == "" {
-		kind = tr.Resource
+	kind, which := tr.Target()
+	if which == "" {
+		which = "(all)"
 	}
-	switch {
-	case tr.Name != "":
-		return kind + " " + tr.Name
-	case tr.Selector != nil && (len(tr.Selector.MatchLabels) > 0 || len(tr.Selector.MatchExpressions) > 0):
-		return kind + " " + metav1.FormatLabelSelector(tr.Selector)
-	}
-	return kind + " (all)"
+	return kind + " " + which
 }
 
 // triggerView is one trigger on a Workflow's page.
