@@ -71,7 +71,8 @@ func TestCIOnEveryCommitWithFlux(t *testing.T) {
 	for i, cm := range commits {
 		name := artifactName(cm.revision)
 		sum := sha256.Sum256(artifacts[name])
-		published := time.Now()
+		// Creation timestamps have one-second resolution: so has the figure.
+		published := time.Now().Truncate(time.Second)
 		publishArtifact(t, c, repo, cm.revision, "http://"+server+"/"+name, "sha256:"+hex.EncodeToString(sum[:]))
 		run := waitRuns(t, c, ns, wf.Name, i+1)[i]
 		if got := run.Spec.Trigger.Fields["status.artifact.revision"]; got != cm.revision {
@@ -79,7 +80,7 @@ func TestCIOnEveryCommitWithFlux(t *testing.T) {
 		}
 		firstPod := taskPods(t, cl, &run)
 		if len(firstPod) > 0 {
-			t.Logf("commit %d: status change to the run's first pod: %s (to the end: %s)", i+1,
+			t.Logf("commit %d: status change to the run's first pod: %s (to the end: %s; 1 s resolution)", i+1,
 				firstPod[0].CreationTimestamp.Sub(published).Round(time.Second), run.Status.CompletionTime.Sub(published).Round(time.Second))
 		}
 		fetchLog := stepLog(t, cl, &run, 0, "fetch")
