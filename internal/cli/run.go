@@ -85,8 +85,10 @@ Runtimes:
 registry). --trigger-object FILE runs as if an update of that object (as kubectl
 get -o yaml prints it) triggered the run: KUBECI_TRIGGER_EVENT=Updated, its kind,
 namespace and name, and KUBECI_TRIGGER_OBJECT, a read-only JSON copy of it
-(without managedFields; a Secret without its data); each --field PATH gives the
-field's value in KUBECI_FIELD_<PATH>. kubeci reads files up to 10 MiB.
+(without managedFields; a Secret without its data), and KUBECI_FIELD_<PATH> for
+each field the Workflow's triggers on that kind watch (fieldPaths), as on the
+cluster; --field PATH (repeatable) names the fields instead. kubeci reads files
+up to 10 MiB.
 
 The workspace is a fresh temporary directory, removed at the end unless
 --keep-workspace; --workspace DIR uses (and keeps) DIR instead.
@@ -117,7 +119,7 @@ SIGHUP, SIGINT or SIGTERM.`,
 	cmd.Flags().DurationVar(&f.stepTimeout, "step-timeout", 0, "Stop a step that runs longer than this (for example 10m; 0: no limit)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "Output format: text or json")
 	cmd.Flags().StringVar(&f.triggerObject, "trigger-object", "", "Run as if an update of this object (YAML or JSON, as kubectl get prints it) triggered the run")
-	cmd.Flags().StringArrayVar(&f.fields, "field", nil, "With --trigger-object: give the value of this field (a dotted path, repeatable) as KUBECI_FIELD_<PATH>")
+	cmd.Flags().StringArrayVar(&f.fields, "field", nil, "With --trigger-object: give the value of this field (a dotted path, repeatable) as KUBECI_FIELD_<PATH> (default: the fieldPaths of the Workflow's triggers on the object's kind)")
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "Run steps of image FROM in image TO instead (FROM=TO, repeatable; a mirror, a local registry)")
 	cmd.AddCommand(newStepHelperCommand(local.HostStepCommand, local.HostStepMain), newStepHelperCommand(local.OCIStepCommand, local.OCIStepMain))
 	return cmd
@@ -178,7 +180,11 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 	if f.triggerObject == "-" && f.files[0] == "-" {
 		return notRun("-f - and --trigger-object - both read standard input: give one of them a file")
 	}
-	trig, err := loadTriggerObject(f.triggerObject, f.fields, o.In)
+	var triggers []kubeciv1.Trigger
+	if doc.Workflow != nil {
+		triggers = doc.Workflow.Spec.Triggers
+	}
+	trig, err := loadTriggerObject(f.triggerObject, f.fields, triggers, o.In)
 	if err != nil {
 		return notRun("%v", err)
 	}
