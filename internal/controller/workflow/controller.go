@@ -56,6 +56,8 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	Clock    clock.PassiveClock
 
+	// reader reads from the API server, not the cache: the record's shards.
+	reader   client.Reader
 	registry *watch.Registry
 	dispatch *dispatcher
 	gens     *generations
@@ -88,6 +90,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	gens := newGenerations()
 	r := &Reconciler{
 		Client:   mgr.GetClient(),
+		reader:   mgr.GetAPIReader(),
 		Mapper:   mgr.GetRESTMapper(),
 		Recorder: mgr.GetEventRecorder("kubeci-workflow"),
 		Clock:    clk,
@@ -216,30 +219,36 @@ func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trig
 }
 
 // reconcileTriggers decides which changes start runs, starts them, and records
-// what was acted on.
+// what was acted on: first the shards of the record it changes, then (in the
+// status, which the caller writes) the shard count, so that a crash at any
+// point leaves a record that is redone, never one that starts a run twice.
 // A Workflow whose triggers match more objects than its record can hold says
 // so (Ready=False, TooManyObjects), starts nothing, and looks again after
 // tooManyObjectsRetry, or when its spec changes.
 func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (*problem, error) {
-	in, err := r.observe(wf, owner, filters)
+	rec, err := r.readRecord(ctx, wf)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.observe(wf, owner, filters, rec.entries)
 	if err != nil {
 		return nil, err
 	}
 	out := trigger.Decide(in)
-	if msg := trigger.CheckRecordSize(out.Observed); msg != "" {
+	w, msg := planRecord(rec, out.Observed)
+	if msg != "" {
 		return &problem{kubeciv1.ReasonTooManyObjects, msg}, nil
 	}
 	if err := r.startRuns(ctx, wf, owner, out.Fires); err != nil {
+		return nil, err
+	}
+	if err := r.writeRecord(ctx, wf, rec, w); err != nil {
 		return nil, err
 	}
 	triggerDecisions.WithLabelValues("fired").Add(float64(len(out.Fires)))
 	triggerDecisions.WithLabelValues("unchanged").Add(float64(out.Unchanged))
 	triggerDecisions.WithLabelValues("baselined").Add(float64(out.Baselined))
 	triggerDecisions.WithLabelValues("forgotten").Add(float64(out.Forgotten))
-	wf.Status.LastObservedResourceGeneration = out.Observed
-	if len(out.Observed) == 0 {
-		wf.Status.LastObservedResourceGeneration = nil
-	}
 	wf.Status.ObservedTriggers = trigger.TriggersHash(wf.Spec.Triggers)
 	return nil, nil
 }

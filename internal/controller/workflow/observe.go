@@ -10,9 +10,10 @@ import (
 )
 
 // observe gathers Decide's input for wf from the synced shared informers.
-func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (trigger.Input, error) {
+// observed is the record of acted-on changes.
+func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, observed map[string]string) (trigger.Input, error) {
 	in := trigger.Input{
-		Observed:        wf.Status.LastObservedResourceGeneration,
+		Observed:        observed,
 		Unmatched:       map[types.UID]bool{},
 		Gone:            r.dispatch.goneObjects(owner),
 		Baseline:        trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers)),
