@@ -283,6 +283,21 @@ func (r *Registry) HasUID(k Key, uid types.UID) bool {
 	return err == nil && len(items) > 0
 }
 
+// ByUID returns the cached object of key with uid. It is shared: do not
+// modify it.
+func (r *Registry) ByUID(k Key, uid types.UID) (*unstructured.Unstructured, bool) {
+	e := r.entry(k)
+	if e == nil {
+		return nil, false
+	}
+	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
+	if err != nil || len(items) == 0 {
+		return nil, false
+	}
+	u, ok := items[0].(*unstructured.Unstructured)
+	return u, ok
+}
+
 // ByLabel returns the cached objects of key carrying the label name=value.
 // They are shared: do not modify them.
 func (r *Registry) ByLabel(k Key, name, value string) []*unstructured.Unstructured {

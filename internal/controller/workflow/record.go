@@ -3,10 +3,13 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -24,8 +27,10 @@ const writeParallelism = 8
 // status (shards zero) or in TriggerRecord shards.
 type record struct {
 	shards int
-	// entries is the whole record, when it was read whole.
+	// entries are the entries read: the whole record when whole, else
+	// those of the shards loaded.
 	entries map[string]string
+	whole   bool
 	// loaded holds the entries of the shards read, restricted to those that
 	// belong there, and objects the shards as read (nil: not there yet).
 	loaded  map[int]map[string]string
@@ -41,7 +46,7 @@ func shardName(wf *kubeciv1.Workflow, i int) string {
 // from a cache, so that a decision never starts from a record older than the
 // one it last wrote.
 func (r *Reconciler) readRecord(ctx context.Context, wf *kubeciv1.Workflow) (*record, error) {
-	rec := &record{shards: int(wf.Status.RecordShards), entries: wf.Status.LastObservedResourceGeneration,
+	rec := &record{shards: int(wf.Status.RecordShards), entries: wf.Status.LastObservedResourceGeneration, whole: true,
 		loaded: map[int]map[string]string{}, objects: map[int]*kubeciv1.TriggerRecord{}}
 	if rec.shards == 0 {
 		if rec.entries == nil {
@@ -70,6 +75,50 @@ func (r *Reconciler) readRecord(ctx context.Context, wf *kubeciv1.Workflow) (*re
 	return rec, nil
 }
 
+// readShardsOf reads the part of wf's record that holds the objects of
+// changed: the status, or the shards they hash to.
+func (r *Reconciler) readShardsOf(ctx context.Context, wf *kubeciv1.Workflow, changed map[types.UID]bool) (*record, error) {
+	rec := &record{shards: int(wf.Status.RecordShards), loaded: map[int]map[string]string{}, objects: map[int]*kubeciv1.TriggerRecord{}}
+	if rec.shards == 0 {
+		return r.readRecord(ctx, wf)
+	}
+	want := map[int]bool{}
+	for uid := range changed {
+		want[trigger.ShardOf(string(uid), rec.shards)] = true
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writeParallelism)
+	for i := range want {
+		g.Go(func() error {
+			tr := &kubeciv1.TriggerRecord{}
+			err := r.reader.Get(gctx, client.ObjectKey{Namespace: wf.Namespace, Name: shardName(wf, i)}, tr)
+			if apierrors.IsNotFound(err) || (err == nil && tr.Labels[kubeciv1.LabelWorkflowUID] != string(wf.UID)) {
+				tr, err = nil, nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading shard %d of the record of acted-on changes: %w", i, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			rec.loaded[i] = map[string]string{}
+			if tr != nil {
+				rec.objects[i] = tr
+				rec.loaded[i] = trigger.InShard(tr.Entries, i, rec.shards)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rec.entries = map[string]string{}
+	for _, entries := range rec.loaded {
+		maps.Copy(rec.entries, entries)
+	}
+	return rec, nil
+}
+
 // recordWrite is how a decision is to be recorded.
 type recordWrite struct {
 	shards int                       // the shard count to record in the status
@@ -77,25 +126,36 @@ type recordWrite struct {
 	writes map[int]map[string]string // the shards to write first
 }
 
-// planRecord says how to record observed, the record decided from rec: in
-// the status while it is small, else in the shards it changes, all of them
-// when the record must grow (a split). A message says why it cannot be kept.
-func planRecord(rec *record, observed map[string]string) (recordWrite, string) {
-	if rec.shards == 0 && len(observed) <= trigger.InlineMax {
-		return recordWrite{inline: observed}, ""
+// planRecord says how to record changes to rec: in the status while the
+// record is small, else in the shards they change, every shard when the
+// record must grow (a split). whole says that growing needs the whole record,
+// which rec does not hold (decide again over every object); a message says
+// why the record cannot be kept.
+func planRecord(rec *record, c trigger.Changes) (w recordWrite, whole bool, msg string) {
+	if rec.shards == 0 {
+		inline := c.To(rec.entries)
+		if len(inline) <= trigger.InlineMax {
+			return recordWrite{inline: inline}, false, ""
+		}
+		return grow(0, inline)
 	}
-	var writes map[int]map[string]string
-	if rec.shards > 0 {
-		writes = trigger.Apply(rec.shards, rec.loaded, trigger.Diff(rec.entries, observed))
+	writes := trigger.Apply(rec.shards, rec.loaded, c)
+	if !trigger.Overfull(rec.shards, 0, writes) {
+		return recordWrite{shards: rec.shards, writes: writes}, false, ""
 	}
-	if !trigger.Overfull(rec.shards, len(observed), writes) {
-		return recordWrite{shards: rec.shards, writes: writes}, ""
+	if !rec.whole {
+		return recordWrite{}, true, ""
 	}
-	n, msg := trigger.Grow(rec.shards, len(observed))
+	return grow(rec.shards, c.To(rec.entries))
+}
+
+// grow plans the split of entries, kept in shards, over more shards.
+func grow(shards int, entries map[string]string) (recordWrite, bool, string) {
+	n, msg := trigger.Grow(shards, len(entries))
 	if msg != "" {
-		return recordWrite{}, msg
+		return recordWrite{}, false, msg
 	}
-	return recordWrite{shards: n, writes: trigger.Split(observed, rec.shards, n)}, ""
+	return recordWrite{shards: n, writes: trigger.Split(entries, shards, n)}, false, ""
 }
 
 // writeRecord writes the shards of w, each with an optimistic lock on the
