@@ -34,7 +34,7 @@ func TestDecideChanged(t *testing.T) {
 			in:      Input{Observed: map[string]string{"b": "1"}, Matching: []Object{obj("a", "1", 0)}},
 			changed: set("a"), want: []string{"Added a"}, changes: Changes{"a": "1"}},
 		{name: "a deleted object fires Deleted and is removed; the unchanged ones are not taken for deleted",
-			in: Input{Observed: map[string]string{"a": "1", "b": "1"}, Gone: map[types.UID]Object{"a": obj("a", "", 0)}},
+			in:      Input{Observed: map[string]string{"a": "1", "b": "1"}, Gone: map[types.UID]Object{"a": obj("a", "", 0)}},
 			changed: set("a"), want: []string{"Deleted a"}, changes: Changes{"a": ""}},
 		{name: "an object that stopped matching is removed without a run",
 			in:      Input{Observed: map[string]string{"a": "1"}, Unmatched: map[types.UID]bool{"a": true}},
