@@ -171,16 +171,20 @@ func TestLargeRecordIsShardedAndExactlyOnce(t *testing.T) {
 // dyingTransport lets an operator make `after` writes to kube.ci objects
 // (Workplans, TriggerRecords, Workflow statuses) and refuses every later one,
 // as if the operator had died right after the write numbered `after`.
+// With once, it refuses only the write after them, as a transient failure
+// would.
 type dyingTransport struct {
 	next     http.RoundTripper
-	after    int64
+	after    atomic.Int64
+	once     bool
 	attempts atomic.Int64
 }
 
 func (d *dyingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/apis/kube.ci/") {
-		if d.attempts.Add(1) > d.after {
-			return nil, fmt.Errorf("the operator died after %d writes", d.after)
+		after := d.after.Load()
+		if n := d.attempts.Add(1); n > after && (!d.once || n == after+1) {
+			return nil, fmt.Errorf("the operator died after %d writes", after)
 		}
 	}
 	return d.next.RoundTrip(req)
@@ -191,7 +195,8 @@ func (d *dyingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func startDyingOperator(t *testing.T, env *testenv.Env, ns string, after int) {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
-	dying := &dyingTransport{after: int64(after)}
+	dying := &dyingTransport{}
+	dying.after.Store(int64(after))
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { dying.next = rt; return dying }
 	op := startOperatorWith(t, env, cfg, ns)
 	waitCount(t, fmt.Sprintf("the operator to die after %d writes", after), func() float64 { return float64(dying.attempts.Load()) }, float64(after+1))
@@ -311,5 +316,52 @@ func TestCrashBetweenShardWritesStartsEachRunOnce(t *testing.T) {
 		}
 		waitWorkplans(t, env, ns, wf.Name, runs)
 		op.stopOperator()
+	}
+}
+
+// A running operator whose write fails (after each write of a decision in
+// turn) decides again from what it was told, and starts each run once.
+func TestFailedRecordWriteIsRetriedOnce(t *testing.T) {
+	env := testenv.Get(t)
+	ns := env.Namespace(t)
+	grantWatch(t, env, ns, "", "configmaps")
+	const n = 1200
+	createConfigMaps(t, env, ns, 0, n)
+	wf := manyWorkflow(ns)
+	create(t, env, wf)
+	cfg := rest.CopyConfig(env.Config)
+	flaky := &dyingTransport{once: true}
+	flaky.after.Store(1 << 40)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { flaky.next = rt; return flaky }
+	startOperatorWith(t, env, cfg, ns)
+	waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
+	waitWorkplans(t, env, ns, wf.Name, 0)
+
+	var all corev1.ConfigMapList
+	if err := env.Client.List(context.Background(), &all, client.InNamespace(ns), client.MatchingLabels{"app": "many"}); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	// Writes of each decision: 2 Workplans, then the shards of 2 objects.
+	for round, after := range []int{0, 1, 2, 3} {
+		cms := []*corev1.ConfigMap{&all.Items[2*round], &all.Items[2*round+1]}
+		versions := map[string]string{}
+		for _, cm := range cms {
+			v, _, err := recorded(t, env, wf, string(cm.UID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			versions[string(cm.UID)] = v
+		}
+		flaky.after.Store(flaky.attempts.Load() + int64(after))
+		for _, cm := range cms {
+			update(t, env, cm, func(cm *corev1.ConfigMap) { cm.Data["data"] = fmt.Sprint("round-", round) })
+		}
+		runs += 2
+		waitWorkplans(t, env, ns, wf.Name, runs)
+		for _, cm := range cms {
+			waitRecorded(t, env, wf, string(cm.UID), versions[string(cm.UID)], true)
+		}
+		waitWorkplans(t, env, ns, wf.Name, runs)
 	}
 }
