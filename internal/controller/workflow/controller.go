@@ -136,7 +136,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	before := wf.DeepCopy()
-	snap := r.dispatch.snapshot(req.NamespacedName)
+	var snap snapshot
 	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, &snap)
 	saved, patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf)
 	err = errors.Join(err, patchErr)
@@ -149,8 +149,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // reconcile runs the steps in order, each of which may stop the rest: validate,
 // answer a run request, resolve the trigger kinds, check access, watch, and
-// decide from snap. decided is true when the triggers' objects were compared
-// with the record.
+// decide, from the snapshot it takes in snap. decided is true when the
+// triggers' objects were compared with the record.
 func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, snap *snapshot) (ctrl.Result, bool, error) {
 	wf.Status.ObservedGeneration = wf.Generation
 
@@ -185,6 +185,9 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		return ctrl.Result{}, false, nil // the informer's sync wakes the Workflow up
 	}
 
+	// Taken once the informers have told of their initial lists, before
+	// reading them: a first decision covers those events.
+	*snap = r.dispatch.snapshot(owner)
 	if prob, err := r.reconcileTriggers(ctx, wf, owner, filters, snap); err != nil || prob != nil {
 		if prob != nil {
 			r.notReady(wf, owner, *prob)

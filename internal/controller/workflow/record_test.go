@@ -126,9 +126,16 @@ func TestLargeRecordIsShardedAndExactlyOnce(t *testing.T) {
 
 	before := shards(t, env, wf)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cm-000007"}}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(cm), cm); err != nil {
+		t.Fatal(err)
+	}
+	was, _, err := recorded(t, env, wf, string(cm.UID))
+	if err != nil {
+		t.Fatal(err)
+	}
 	update(t, env, cm, func(cm *corev1.ConfigMap) { cm.Data["data"] = "2" })
 	waitWorkplans(t, env, ns, wf.Name, 1)
-	waitRecorded(t, env, wf, string(cm.UID), "", true)
+	waitRecorded(t, env, wf, string(cm.UID), was, true)
 	changed := 0
 	for name, rv := range shards(t, env, wf) {
 		if before[name] != rv {
