@@ -33,8 +33,9 @@ const (
 	// example because its own RBAC does not cover the kind.
 	ReasonWatchFailed = "WatchFailed"
 	// ReasonTooManyObjects: the triggers match more objects than the
-	// Workflow's record of acted-on changes can hold; the message gives the
-	// numbers. Nothing runs until the triggers are narrowed.
+	// Workflow's record of acted-on changes can hold (512,000: 1,024
+	// TriggerRecord shards kept half full); the message gives the numbers.
+	// Nothing runs until the triggers are narrowed.
 	ReasonTooManyObjects = "TooManyObjects"
 )
 

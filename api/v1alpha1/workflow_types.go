@@ -188,8 +188,22 @@ type WorkflowStatus struct {
 	// metadata and status, so label, annotation and resourceVersion changes do
 	// not start a run either. The hash is one-way; no object data is copied.
 	// Entries of deleted objects are removed.
+	//
+	// This is the whole record only while it is small: while RecordShards is
+	// zero, for at most 1,000 objects. A larger record is kept in TriggerRecord
+	// objects owned by the Workflow (RecordShards says how many, each holding
+	// the objects whose UID hashes to it), so that no write grows with the
+	// number of watched objects and no object nears the API server's size
+	// limits; this field is then empty. See docs/triggers.md.
 	// +optional
 	LastObservedResourceGeneration map[string]string `json:"lastObservedResourceGeneration,omitempty"`
+
+	// RecordShards is how many TriggerRecord shards hold the record of
+	// acted-on changes: zero while it fits in LastObservedResourceGeneration,
+	// else a power of two, grown (never shrunk) so that no shard holds more
+	// than about 1,000 entries, at most 1,024 shards.
+	// +optional
+	RecordShards int32 `json:"recordShards,omitempty"`
 
 	// ObservedTriggers identifies the trigger list (a hash of spec.triggers) that
 	// LastObservedResourceGeneration was recorded for. When the triggers change,

@@ -9,6 +9,8 @@
 //     acted on (its status.lastObservedResourceGeneration) and returns the runs
 //     to start and the new record. It is level-based: it does not care how many
 //     informer events, resyncs, relists or restarts led to the current state.
+//   - ShardOf, Apply, Grow and Split say how a record too large for the
+//     status is kept in shards and which of them a decision rewrites.
 //
 // Nothing here talks to the API server.
 package trigger

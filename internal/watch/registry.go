@@ -88,6 +88,8 @@ type entry struct {
 	informer cache.SharedIndexInformer
 	stop     context.CancelFunc
 	owners   map[types.NamespacedName]bool
+	// synced reports whether the handler has been told of the initial list.
+	synced func() bool
 
 	mu      sync.Mutex
 	lastErr error
@@ -161,6 +163,7 @@ func (r *Registry) start(k Key) *entry {
 	inf := dynamicinformer.NewFilteredDynamicInformer(r.client, k.GVR, k.Namespace, 0,
 		cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel}, nil).Informer()
 	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
+	e.synced = inf.HasSynced
 
 	// The cache needs no managed fields: dropping them saves much memory.
 	_ = inf.SetTransform(func(obj any) (any, error) {
@@ -174,7 +177,11 @@ func (r *Registry) start(k Key) *entry {
 		r.handler.OnWatchError(k, err)
 		cache.DefaultWatchErrorHandler(ctx, rf, err)
 	})
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	// The handler's registration has synced once the handler has been told
+	// of every object of the initial list, not only once the cache holds
+	// them: a Workflow's first decision then comes after those events, which
+	// it covers, so that later decisions need not look at them again.
+	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {
 				r.handler.OnEvent(k, Event{Type: Added, New: u})
@@ -193,9 +200,12 @@ func (r *Registry) start(k Key) *entry {
 			}
 		},
 	})
+	if reg != nil {
+		e.synced = reg.HasSynced
+	}
 	go inf.RunWithContext(ctx)
 	go func() {
-		if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		if cache.WaitForCacheSync(ctx.Done(), e.synced) {
 			e.setErr(nil)
 			r.handler.OnSynced(k)
 		}
@@ -231,7 +241,7 @@ func (r *Registry) State(k Key) (synced bool, err error) {
 	if !ok {
 		return false, ErrNotWatched
 	}
-	if e.informer.HasSynced() {
+	if e.synced() {
 		return true, nil
 	}
 	e.mu.Lock()
@@ -281,6 +291,21 @@ func (r *Registry) HasUID(k Key, uid types.UID) bool {
 	}
 	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
 	return err == nil && len(items) > 0
+}
+
+// ByUID returns the cached object of key with uid. It is shared: do not
+// modify it.
+func (r *Registry) ByUID(k Key, uid types.UID) (*unstructured.Unstructured, bool) {
+	e := r.entry(k)
+	if e == nil {
+		return nil, false
+	}
+	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
+	if err != nil || len(items) == 0 {
+		return nil, false
+	}
+	u, ok := items[0].(*unstructured.Unstructured)
+	return u, ok
 }
 
 // ByLabel returns the cached objects of key carrying the label name=value.

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 // selectorWorkflow is the design doc's Workflow named name in ns, triggered
@@ -131,12 +132,16 @@ func waitWatching(ctx context.Context, c client.Client, ns string, recorded int,
 		}
 		ready, total := 0, 0
 		for _, wf := range list.Items {
-			c := meta.FindStatusCondition(wf.Status.Conditions, kubeciv1.ConditionReady)
-			if c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == wf.Generation &&
+			cond := meta.FindStatusCondition(wf.Status.Conditions, kubeciv1.ConditionReady)
+			if cond != nil && cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == wf.Generation &&
 				wf.Status.ObservedTriggers != "" {
 				ready++
 			}
-			total += len(wf.Status.LastObservedResourceGeneration)
+			n, err := recordedObjects(ctx, c, &wf)
+			if err != nil {
+				return false, err
+			}
+			total += n
 		}
 		last = fmt.Sprintf("%d of %d Ready, %d objects recorded", ready, len(list.Items), total)
 		return ready == len(list.Items) && (recorded < 0 || total == recorded), nil
@@ -145,6 +150,27 @@ func waitWatching(ctx context.Context, c client.Client, ns string, recorded int,
 		return fmt.Errorf("%w (%s)", err, last)
 	}
 	return nil
+}
+
+// recordedObjects counts the objects wf's record of acted-on changes holds:
+// in its status, or in its TriggerRecord shards.
+func recordedObjects(ctx context.Context, c client.Client, wf *kubeciv1.Workflow) (int, error) {
+	shards := int(wf.Status.RecordShards)
+	if shards == 0 {
+		return len(wf.Status.LastObservedResourceGeneration), nil
+	}
+	var list kubeciv1.TriggerRecordList
+	if err := c.List(ctx, &list, client.InNamespace(wf.Namespace),
+		client.MatchingLabels{kubeciv1.LabelWorkflowUID: string(wf.UID)}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, tr := range list.Items {
+		if int(tr.Shard) < shards {
+			n += len(trigger.InShard(tr.Entries, int(tr.Shard), shards))
+		}
+	}
+	return n, nil
 }
 
 // nextSecond waits until the wall clock enters a new second: objects created

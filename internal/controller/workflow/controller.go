@@ -56,6 +56,8 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	Clock    clock.PassiveClock
 
+	// reader reads from the API server, not the cache: the record's shards.
+	reader   client.Reader
 	registry *watch.Registry
 	dispatch *dispatcher
 	gens     *generations
@@ -88,6 +90,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	gens := newGenerations()
 	r := &Reconciler{
 		Client:   mgr.GetClient(),
+		reader:   mgr.GetAPIReader(),
 		Mapper:   mgr.GetRESTMapper(),
 		Recorder: mgr.GetEventRecorder("kubeci-workflow"),
 		Clock:    clk,
@@ -133,12 +136,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	before := wf.DeepCopy()
-	decidedAt := r.Clock.Now()
-	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, decidedAt)
+	var snap snapshot
+	result, decided, err := r.reconcile(ctx, wf, req.NamespacedName, &snap)
 	saved, patchErr := r.patchStatus(ctx, req.NamespacedName, before, wf)
 	err = errors.Join(err, patchErr)
 	if decided && err == nil && saved == status.Saved {
-		r.dispatch.decided(req.NamespacedName, decidedAt)
+		r.dispatch.decided(req.NamespacedName, snap)
 	}
 	err = errors.Join(err, r.reconcileHistory(ctx, wf))
 	return status.Result(result, saved, err)
@@ -146,10 +149,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // reconcile runs the steps in order, each of which may stop the rest: answer a
 // rerun request (whatever the spec, as a rerun repeats a run's own tasks),
-// validate, answer a run request, resolve the trigger kinds, check access, watch, and
-// decide. decided is true when the triggers' objects were compared with the
-// record.
-func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, now time.Time) (ctrl.Result, bool, error) {
+// validate, answer a run request, resolve the trigger kinds, check access,
+// watch, and decide, from the snapshot it takes in snap. decided is true when
+// the triggers' objects were compared with the record.
+func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, snap *snapshot) (ctrl.Result, bool, error) {
 	wf.Status.ObservedGeneration = wf.Generation
 	if err := r.reconcileRerunRequest(ctx, wf); err != nil {
 		return ctrl.Result{}, false, err
@@ -186,7 +189,10 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		return ctrl.Result{}, false, nil // the informer's sync wakes the Workflow up
 	}
 
-	if prob, err := r.reconcileTriggers(ctx, wf, owner, filters); err != nil || prob != nil {
+	// Taken once the informers have told of their initial lists, before
+	// reading them: a first decision covers those events.
+	*snap = r.dispatch.snapshot(owner)
+	if prob, err := r.reconcileTriggers(ctx, wf, owner, filters, snap); err != nil || prob != nil {
 		if prob != nil {
 			r.notReady(wf, owner, *prob)
 		}
@@ -220,32 +226,73 @@ func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trig
 }
 
 // reconcileTriggers decides which changes start runs, starts them, and records
-// what was acted on.
+// what was acted on: first the shards of the record it changes, then (in the
+// status, which the caller writes) the shard count, so that a crash at any
+// point leaves a record that is redone, never one that starts a run twice.
+// A decision looks at the objects changed since the last one (snap), or at
+// every object the Workflow matches when snap says so, when the triggers
+// changed, or when the record must grow.
 // A Workflow whose triggers match more objects than its record can hold says
 // so (Ready=False, TooManyObjects), starts nothing, and looks again after
 // tooManyObjectsRetry, or when its spec changes.
-func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (*problem, error) {
-	in, err := r.observe(wf, owner, filters)
+func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, snap *snapshot) (*problem, error) {
+	triggers := trigger.TriggersHash(wf.Spec.Triggers)
+	if trigger.BaselineFor(wf.Status.ObservedTriggers, triggers) {
+		snap.whole = true
+	}
+	if !snap.whole && len(snap.changed) == 0 {
+		return nil, nil
+	}
+	rec, out, changes, err := r.decide(ctx, wf, owner, filters, snap)
 	if err != nil {
 		return nil, err
 	}
-	out := trigger.Decide(in)
-	if msg := trigger.CheckRecordSize(out.Observed); msg != "" {
+	w, whole, msg := planRecord(rec, changes)
+	if msg != "" {
 		return &problem{kubeciv1.ReasonTooManyObjects, msg}, nil
 	}
+	if whole {
+		snap.whole = true
+		return r.reconcileTriggers(ctx, wf, owner, filters, snap)
+	}
 	if err := r.startRuns(ctx, wf, owner, out.Fires); err != nil {
+		return nil, err
+	}
+	if err := r.writeRecord(ctx, wf, rec, w); err != nil {
 		return nil, err
 	}
 	triggerDecisions.WithLabelValues("fired").Add(float64(len(out.Fires)))
 	triggerDecisions.WithLabelValues("unchanged").Add(float64(out.Unchanged))
 	triggerDecisions.WithLabelValues("baselined").Add(float64(out.Baselined))
 	triggerDecisions.WithLabelValues("forgotten").Add(float64(out.Forgotten))
-	wf.Status.LastObservedResourceGeneration = out.Observed
-	if len(out.Observed) == 0 {
-		wf.Status.LastObservedResourceGeneration = nil
-	}
-	wf.Status.ObservedTriggers = trigger.TriggersHash(wf.Spec.Triggers)
+	wf.Status.ObservedTriggers = triggers
 	return nil, nil
+}
+
+// decide reads the record and the objects snap says to look at, and decides.
+func (r *Reconciler) decide(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, snap *snapshot) (*record, trigger.Output, trigger.Changes, error) {
+	if !snap.whole {
+		rec, err := r.readShardsOf(ctx, wf, snap.changed)
+		if err != nil {
+			return nil, trigger.Output{}, nil, err
+		}
+		in, err := r.observeChanged(owner, filters, rec.entries, snap.changed)
+		if err != nil {
+			return nil, trigger.Output{}, nil, err
+		}
+		out, changes := trigger.DecideChanged(in, snap.changed)
+		return rec, out, changes, nil
+	}
+	rec, err := r.readRecord(ctx, wf)
+	if err != nil {
+		return nil, trigger.Output{}, nil, err
+	}
+	in, err := r.observe(wf, owner, filters, rec.entries)
+	if err != nil {
+		return nil, trigger.Output{}, nil, err
+	}
+	out := trigger.Decide(in)
+	return rec, out, trigger.Diff(rec.entries, out.Observed), nil
 }
 
 // notReady records why the Workflow is not Ready and stops its watches; an

@@ -28,7 +28,9 @@ const (
 // labels, unchanged generation) so that status-only and metadata-only updates
 // wake nobody. It also remembers, per Workflow, the last state of deleted
 // objects (Decide needs it to describe the run) and when each change arrived
-// (for the trigger latency metric).
+// (for the trigger latency metric). Those changed objects are what a
+// Workflow's next decision looks at, unless it must look at every object
+// (snapshot).
 type dispatcher struct {
 	gens  *generations
 	clock clock.PassiveClock
@@ -38,19 +40,45 @@ type dispatcher struct {
 	// byKey holds, for each informer, the filters of each Workflow using it.
 	byKey    map[watch.Key]map[types.NamespacedName][]trigger.Filter
 	gone     map[types.NamespacedName]map[types.UID]goneObject
-	received map[types.NamespacedName]map[types.UID]time.Time
+	received map[types.NamespacedName]map[types.UID]receipt
+	// seq numbers what owners are told, so that a decision forgets only what
+	// it saw.
+	seq uint64
+	// epoch counts, per Workflow, what may have been missed (a watch error);
+	// fullAt is the epoch of its last whole decision, absent until it made one.
+	epoch  map[types.NamespacedName]uint64
+	fullAt map[types.NamespacedName]uint64
 }
 
 type goneObject struct {
 	object trigger.Object
-	at     time.Time
+	seq    uint64
+}
+
+// receipt is when a change of an object first reached a Workflow since its
+// last decision, and the number of the latest one.
+type receipt struct {
+	at  time.Time
+	seq uint64
+}
+
+// snapshot is what a decision starts from: whether it must look at every
+// object the Workflow matches (its first decision since the operator started
+// or since a watch error), and else the objects changed since the last one.
+type snapshot struct {
+	whole   bool
+	changed map[types.UID]bool
+	seq     uint64
+	epoch   uint64
 }
 
 func newDispatcher(gens *generations, c clock.PassiveClock) *dispatcher {
 	return &dispatcher{gens: gens, clock: c,
 		byKey:    map[watch.Key]map[types.NamespacedName][]trigger.Filter{},
 		gone:     map[types.NamespacedName]map[types.UID]goneObject{},
-		received: map[types.NamespacedName]map[types.UID]time.Time{}}
+		received: map[types.NamespacedName]map[types.UID]receipt{},
+		epoch:    map[types.NamespacedName]uint64{},
+		fullAt:   map[types.NamespacedName]uint64{}}
 }
 
 // source is the controller's source of requests from the shared informers.
@@ -84,6 +112,8 @@ func (d *dispatcher) remove(owner types.NamespacedName) {
 	d.dropFiltersLocked(owner)
 	delete(d.gone, owner)
 	delete(d.received, owner)
+	delete(d.epoch, owner)
+	delete(d.fullAt, owner)
 }
 
 func (d *dispatcher) dropFiltersLocked(owner types.NamespacedName) {
@@ -100,6 +130,7 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 	now := d.clock.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.seq++
 	for owner, filters := range d.byKey[key] {
 		result := d.classify(filters, ev)
 		triggerEvents.WithLabelValues(result).Inc()
@@ -114,14 +145,17 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 			if d.gone[owner] == nil {
 				d.gone[owner] = map[types.UID]goneObject{}
 			}
-			d.gone[owner][obj.GetUID()] = goneObject{object: objectOf(obj, filters[0].Target, m, ""), at: now}
+			d.gone[owner][obj.GetUID()] = goneObject{object: objectOf(obj, filters[0].Target, m, ""), seq: d.seq}
 		}
 		if d.received[owner] == nil {
-			d.received[owner] = map[types.UID]time.Time{}
+			d.received[owner] = map[types.UID]receipt{}
 		}
-		if _, seen := d.received[owner][obj.GetUID()]; !seen {
-			d.received[owner][obj.GetUID()] = now
+		r, seen := d.received[owner][obj.GetUID()]
+		if !seen {
+			r.at = now
 		}
+		r.seq = d.seq
+		d.received[owner][obj.GetUID()] = r
 		d.enqueueLocked(owner)
 	}
 	if ev.Type == watch.Deleted {
@@ -165,8 +199,17 @@ func (d *dispatcher) classify(filters []trigger.Filter, ev watch.Event) string {
 // OnSynced implements watch.Handler: the Workflows using key can now decide.
 func (d *dispatcher) OnSynced(key watch.Key) { d.enqueueOwners(key) }
 
-// OnWatchError implements watch.Handler: the Workflows using key report it.
-func (d *dispatcher) OnWatchError(key watch.Key, _ error) { d.enqueueOwners(key) }
+// OnWatchError implements watch.Handler: the Workflows using key report it,
+// and look at every object at their next decision, since the informer may
+// have missed changes.
+func (d *dispatcher) OnWatchError(key watch.Key, _ error) {
+	d.mu.Lock()
+	for owner := range d.byKey[key] {
+		d.epoch[owner]++
+	}
+	d.mu.Unlock()
+	d.enqueueOwners(key)
+}
 
 func (d *dispatcher) enqueueOwners(key watch.Key) {
 	d.mu.Lock()
@@ -198,22 +241,40 @@ func (d *dispatcher) goneObjects(owner types.NamespacedName) map[types.UID]trigg
 func (d *dispatcher) receivedAt(owner types.NamespacedName, uid types.UID) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	t, ok := d.received[owner][uid]
-	return t, ok
+	r, ok := d.received[owner][uid]
+	return r.at, ok
 }
 
-// decided forgets what owner was told up to a decision taken at `at` and
-// recorded in its status: later events stay for the next decision.
-func (d *dispatcher) decided(owner types.NamespacedName, at time.Time) {
+// snapshot returns what owner's next decision starts from. Take it before
+// reading the informers: what they are told later stays for the decision
+// after.
+func (d *dispatcher) snapshot(owner types.NamespacedName) snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	full, ok := d.fullAt[owner]
+	s := snapshot{seq: d.seq, epoch: d.epoch[owner], changed: make(map[types.UID]bool, len(d.received[owner]))}
+	s.whole = !ok || full != s.epoch
+	for uid := range d.received[owner] {
+		s.changed[uid] = true
+	}
+	return s
+}
+
+// decided forgets what owner was told up to snapshot s, whose decision is
+// recorded: later events stay for the next decision.
+func (d *dispatcher) decided(owner types.NamespacedName, s snapshot) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s.whole {
+		d.fullAt[owner] = s.epoch
+	}
 	for uid, g := range d.gone[owner] {
-		if !g.at.After(at) {
+		if g.seq <= s.seq {
 			delete(d.gone[owner], uid)
 		}
 	}
-	for uid, t := range d.received[owner] {
-		if !t.After(at) {
+	for uid, r := range d.received[owner] {
+		if r.seq <= s.seq {
 			delete(d.received[owner], uid)
 		}
 	}

@@ -3,7 +3,8 @@
 // checks that the Workflow's ServiceAccount may list and watch the objects, and
 // subscribes to shared dynamic informers (package watch). Informer events only
 // wake the Workflow up; each reconcile then compares the matching objects with
-// status.lastObservedResourceGeneration (package trigger) and creates one
+// the record of acted-on changes (status.lastObservedResourceGeneration, or
+// TriggerRecord shards when large: record.go) and creates one
 // Workplan per real change, under a name derived from the change so that a
 // retry or a restart can never start it twice. Manual runs are asked for with
 // the kube.ci/run-request annotation and answered the same way. As the CronJob

@@ -10,9 +10,10 @@ import (
 )
 
 // observe gathers Decide's input for wf from the synced shared informers.
-func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter) (trigger.Input, error) {
+// observed is the record of acted-on changes.
+func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, observed map[string]string) (trigger.Input, error) {
 	in := trigger.Input{
-		Observed:        wf.Status.LastObservedResourceGeneration,
+		Observed:        observed,
 		Unmatched:       map[types.UID]bool{},
 		Gone:            r.dispatch.goneObjects(owner),
 		Baseline:        trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers)),
@@ -41,6 +42,38 @@ func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, 
 			if r.registry.HasUID(keyOf(target), types.UID(uid)) {
 				in.Unmatched[types.UID(uid)] = true
 			}
+		}
+	}
+	return in, nil
+}
+
+// observeChanged gathers DecideChanged's input for the objects of changed
+// from the synced shared informers; observed is the record of (at least)
+// those objects.
+func (r *Reconciler) observeChanged(owner types.NamespacedName, filters []trigger.Filter, observed map[string]string, changed map[types.UID]bool) (trigger.Input, error) {
+	in := trigger.Input{
+		Observed:        observed,
+		Unmatched:       map[types.UID]bool{},
+		Gone:            r.dispatch.goneObjects(owner),
+		DeletedFallback: deletedFallback(filters),
+	}
+	for uid := range changed {
+		for _, target := range targetsOf(filters) {
+			obj, ok := r.registry.ByUID(keyOf(target), uid)
+			if !ok {
+				continue
+			}
+			m, ok := trigger.MatchObject(filters, target, obj)
+			if !ok {
+				in.Unmatched[uid] = true
+				continue
+			}
+			gen, err := r.gens.of(obj)
+			if err != nil {
+				return in, err
+			}
+			in.Matching = append(in.Matching, objectOf(obj, target, m, m.Version(obj.Object, gen)))
+			break
 		}
 	}
 	return in, nil
