@@ -58,7 +58,7 @@ func TestDefaultInstallApplies(t *testing.T) {
 			t.Errorf("applying %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}
-	for kind, want := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 2, "ServiceAccount": 1,
+	for kind, want := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 3, "ServiceAccount": 1,
 		"ClusterRole": 4, "ClusterRoleBinding": 2, "Role": 1, "RoleBinding": 1, "Deployment": 1,
 		"ValidatingAdmissionPolicy": 1, "ValidatingAdmissionPolicyBinding": 1} {
 		if kinds[kind] != want {
