@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,7 +75,11 @@ func installArgo(ctx context.Context, c client.Client, crds string) error {
 // Its log goes to logDir/argo-<label>.log. It serves its health check on
 // :6060 and its metrics on :9090, ports it does not let one change from the
 // command line: two bench runs at once on one machine would clash.
-func startArgo(binary, kubeconfig, ns, logDir, label string, extraArgs ...string) (*operator, error) {
+//
+// env adds to its environment: requeue, when positive, sets
+// DEFAULT_REQUEUE_TIME (how soon a Workflow is reconciled again after an
+// event, 10 s by default).
+func startArgo(binary, kubeconfig, ns, logDir, label string, requeue time.Duration, extraArgs ...string) (*operator, error) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -86,6 +91,9 @@ func startArgo(binary, kubeconfig, ns, logDir, label string, extraArgs ...string
 		"--executor-image", "quay.io/argoproj/argoexec:v4.0.5"}, extraArgs...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "LEADER_ELECTION_IDENTITY=kubeci-bench")
+	if requeue > 0 {
+		cmd.Env = append(cmd.Env, "DEFAULT_REQUEUE_TIME="+requeue.String())
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

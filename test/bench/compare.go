@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -90,7 +91,15 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // summarizeCompare folds the windows of one engine and workload.
 func summarizeCompare(engine, workload string, runs []compareRun) CompareResult {
-	f := func(get func(compareRun) float64) Summary { return summarize(pick(runs, get)) }
+	f := func(get func(compareRun) float64) Summary {
+		var xs []float64 // without the NaN of windows where no run completed
+		for _, x := range pick(runs, get) {
+			if !math.IsNaN(x) {
+				xs = append(xs, x)
+			}
+		}
+		return summarize(xs)
+	}
 	return CompareResult{
 		Engine: engine, Workload: workload,
 		PodsPerRun:          f(func(r compareRun) float64 { return r.podsPerRun }),

@@ -46,7 +46,7 @@ func (b *bench) compareArgo(ctx context.Context, wl compareWorkload, window time
 		if err := b.runSimulator(ctx, sim); err != nil {
 			return compareRun{}, err
 		}
-		if b.operator, err = startArgo(b.argoBinary, b.cluster.kubeconfig, ns, b.opts.logDir, wl.name); err != nil {
+		if b.operator, err = startArgo(b.argoBinary, b.cluster.kubeconfig, ns, b.opts.logDir, wl.name, b.opts.argoRequeue); err != nil {
 			return compareRun{}, err
 		}
 		t := newRunTracker(inFlight)

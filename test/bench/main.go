@@ -51,6 +51,7 @@ type options struct {
 	costUpdates                  int
 	compareWindow                time.Duration
 	compareInFlight              int
+	argoRequeue                  time.Duration
 }
 
 // bench is one run of the benchmarks.
@@ -106,6 +107,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.costUpdates, "cost-updates", 100, "ConfigMap updates (runs) after each cost run's start-up.")
 	fs.DurationVar(&o.compareWindow, "argo-window", time.Minute, "How long each run of the argo group (Kube CI and Argo Workflows side by side) lasts.")
 	fs.IntVar(&o.compareInFlight, "argo-in-flight", 50, "Runs the argo group keeps submitted and unfinished, for each engine.")
+	fs.DurationVar(&o.argoRequeue, "argo-requeue", 0, "When set, Argo's DEFAULT_REQUEUE_TIME (how soon it looks at a Workflow again after an event; Argo's default is 10s).")
 	fs.BoolVar(&quick, "quick", false, "Small loads and one run of each, to check that everything works (-doc is ignored).")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -362,7 +364,7 @@ func describeOptions(o options) map[string]string {
 		"reps": strconv.Itoa(o.reps), "latency": strings.Join(cases, ","), "latencyDuration": o.latencyDuration.String(),
 		"throughputWindow": o.throughputWindow.String(), "inFlight": strconv.Itoa(o.inFlight),
 		"stepDuration": o.stepDuration.String(), "cost": strings.Join(cells, ","), "costUpdates": strconv.Itoa(o.costUpdates),
-		"argoWindow": o.compareWindow.String(), "argoInFlight": strconv.Itoa(o.compareInFlight),
+		"argoWindow": o.compareWindow.String(), "argoInFlight": strconv.Itoa(o.compareInFlight), "argoRequeue": o.argoRequeue.String(),
 	}
 }
 
