@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -87,12 +88,13 @@ func TestTallyCompare(t *testing.T) {
 }
 
 func TestRunTracker(t *testing.T) {
+	ctx := t.Context()
 	tr := newRunTracker(1)
 	t0 := time.Now()
-	if !tr.acquire(t0.Add(time.Second)) {
+	if !tr.acquire(ctx, t0.Add(time.Second)) {
 		t.Fatal("the first slot must be free")
 	}
-	if tr.acquire(time.Now().Add(10 * time.Millisecond)) {
+	if tr.acquire(ctx, time.Now().Add(10*time.Millisecond)) {
 		t.Fatal("a second slot must not be free while the first run is in flight")
 	}
 	tr.submit("cm-1", t0)
@@ -104,8 +106,14 @@ func TestRunTracker(t *testing.T) {
 	if diff := cmp.Diff(want, tr.runs()); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
 	}
-	if !tr.acquire(time.Now().Add(time.Second)) {
+	if !tr.acquire(ctx, time.Now().Add(time.Second)) {
 		t.Error("the slot must be free once its run finished")
+	}
+	tr.finish("run-1", "cm-1", t0, false) // frees nothing: the slot's run already finished
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if tr.acquire(done, time.Now().Add(time.Second)) {
+		t.Error("acquire must give up when its context ends")
 	}
 }
 

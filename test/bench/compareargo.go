@@ -66,7 +66,7 @@ func (b *bench) compareArgo(ctx context.Context, wl compareWorkload, window time
 		}
 		// A first run, measured by nothing, until the controller has
 		// started, become the leader and completed a run.
-		if !t.acquire(time.Now().Add(time.Second)) {
+		if !t.acquire(ctx, time.Now().Add(time.Second)) {
 			return compareRun{}, fmt.Errorf("no slot for the warm-up run")
 		}
 		if err := create("warm-up"); err != nil {

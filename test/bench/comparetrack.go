@@ -34,11 +34,14 @@ func newRunTracker(inFlight int) *runTracker {
 	return t
 }
 
-// acquire waits for a free slot until end; false when end came first.
-func (t *runTracker) acquire(end time.Time) bool {
+// acquire waits for a free slot until end; false when end came first or
+// ctx ended.
+func (t *runTracker) acquire(ctx context.Context, end time.Time) bool {
 	select {
 	case <-t.free:
-		return true
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
 	case <-time.After(time.Until(end)):
 		return false
 	}

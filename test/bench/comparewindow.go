@@ -20,10 +20,13 @@ func (b *bench) measureWindow(ctx context.Context, t *runTracker, window time.Du
 	}
 	start := time.Now()
 	end := start.Add(window)
-	for i := 1; t.acquire(end); i++ {
+	for i := 1; t.acquire(ctx, end); i++ {
 		if err := submit(i); err != nil {
 			return compareRun{}, err
 		}
+	}
+	if ctx.Err() != nil {
+		return compareRun{}, ctx.Err()
 	}
 	cpu, err := meter.stop()
 	if err != nil {
