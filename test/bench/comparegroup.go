@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
@@ -30,13 +31,25 @@ const (
 	engineArgo   = "Argo Workflows"
 )
 
-// compareGroup runs each workload through each engine reps times.
+// compareGroup runs each workload through each engine reps times, every
+// engine on a kube-apiserver with --feature-gates=WatchList=false (see
+// watchListOff).
 func (b *bench) compareGroup(ctx context.Context) ([]CompareResult, error) {
 	var err error
 	b.logf("argo: building Argo's workflow-controller (hack/build-argo.sh)")
 	if b.argoBinary, b.argoCRDs, err = argoAssets(ctx, b.root); err != nil {
 		return nil, err
 	}
+	tmp, err := os.MkdirTemp("", "kubeci-bench-argo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	restore, err := watchListOff(tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	var out []CompareResult
 	window, inFlight := b.opts.compareWindow, b.opts.compareInFlight
 	for _, wl := range compareWorkloads(b.designDoc) {
