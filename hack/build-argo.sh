@@ -9,7 +9,7 @@
 #        hack/build-argo.sh -crds      (prints the folder of Argo's CRDs, in the module cache)
 #
 # Cached: a binary that exists is not rebuilt. The first build takes minutes
-# (about 15 on a busy 2-core machine).
+# (9.5 on a busy 2-core machine).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
