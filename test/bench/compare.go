@@ -29,7 +29,8 @@ type CompareResult struct {
 	// APIServerCPUPerRun kube-apiserver's CPU seconds per completed run.
 	RequestsPerRun     Summary `json:"requestsPerRun"`
 	APIServerCPUPerRun Summary `json:"apiserverCPUSecondsPerRun"`
-	// ControllerCPU: the controller's CPU seconds over the window, and per
+	// ControllerCPU: the controller's CPU seconds from the first submit to
+	// the last run's end, and per
 	// completed run; ControllerPeakMiB its peak resident memory.
 	ControllerCPU       Summary `json:"controllerCPUSeconds"`
 	ControllerCPUPerRun Summary `json:"controllerCPUSecondsPerRun"`

@@ -34,7 +34,7 @@ func compareTables(rs []CompareResult) []table {
 		row("submit -> first pod, p99 ms", func(r CompareResult) Summary { return r.FirstPodP99Ms }, 0)
 		row("submit -> completed, median ms", func(r CompareResult) Summary { return r.DoneMedianMs }, 0)
 		row("submit -> completed, p99 ms", func(r CompareResult) Summary { return r.DoneP99Ms }, 0)
-		row("controller CPU s in the window", func(r CompareResult) Summary { return r.ControllerCPU }, 1)
+		row("controller CPU s (first submit to last run ended)", func(r CompareResult) Summary { return r.ControllerCPU }, 1)
 		row("controller CPU ms per run", func(r CompareResult) Summary { return scale(r.ControllerCPUPerRun, 1000) }, 1)
 		row("controller peak RSS MiB", func(r CompareResult) Summary { return r.ControllerPeakMiB }, 0)
 		out = append(out, t)

@@ -81,6 +81,13 @@ func (t *runTracker) finish(run, slot string, at time.Time, failed bool) {
 	}
 }
 
+// inFlight is how many submitted runs have not finished.
+func (t *runTracker) inFlight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.submitted)
+}
+
 func (t *runTracker) runs() []runTimes {
 	t.mu.Lock()
 	defer t.mu.Unlock()
