@@ -25,17 +25,18 @@ type CompareResult struct {
 	FirstPodP99Ms    Summary `json:"firstPodP99Ms"`
 	DoneMedianMs     Summary `json:"doneMedianMs"`
 	DoneP99Ms        Summary `json:"doneP99Ms"`
-	// RequestsPerRun: API requests of all clients per completed run, and
-	// APIServerCPUPerRun kube-apiserver's CPU seconds per completed run.
+	// RequestsPerRun: API requests of all clients per run submitted in the
+	// window, counted until all of them ended, and APIServerCPUPerRun
+	// kube-apiserver's CPU seconds per run likewise.
 	RequestsPerRun     Summary `json:"requestsPerRun"`
 	APIServerCPUPerRun Summary `json:"apiserverCPUSecondsPerRun"`
 	// ControllerCPU: the controller's CPU seconds from the first submit to
-	// the last run's end, and per
-	// completed run; ControllerPeakMiB its peak resident memory.
+	// the last run's end, and per run submitted; ControllerPeakMiB its peak
+	// resident memory.
 	ControllerCPU       Summary `json:"controllerCPUSeconds"`
 	ControllerCPUPerRun Summary `json:"controllerCPUSecondsPerRun"`
 	ControllerPeakMiB   Summary `json:"controllerPeakRSSMiB"`
-	// Requests per completed run by kind, in the last run.
+	// Requests per run by kind, in the last repetition.
 	Requests map[string]requestCost `json:"requestsPerRun_byKind"`
 }
 

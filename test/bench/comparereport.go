@@ -41,7 +41,7 @@ func compareTables(rs []CompareResult) []table {
 		for _, e := range []CompareResult{k, a} {
 			if len(e.Requests) > 0 {
 				rt := requestsTable(e.Requests)
-				rt.title = fmt.Sprintf("   %s, %s workflow: API requests per completed run (last run; all clients)", e.Engine, wl)
+				rt.title = fmt.Sprintf("   %s, %s workflow: API requests per run (runs submitted in the window, until they all ended; all clients)", e.Engine, wl)
 				out = append(out, rt)
 			}
 		}
