@@ -93,8 +93,12 @@ test: test-deps ## Run the unit and integration tests (installs what they need a
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: ## Measure trigger latency, throughput, operator cost and the planner (about 13 minutes); writes bin/bench/results.json and docs/performance.md (BENCH_FLAGS=-quick for a smoke run).
+bench: ## Measure trigger latency, throughput, operator cost, the planner, and Kube CI side by side with Argo Workflows (about 30 minutes, plus building Argo once); writes bin/bench/results.json and docs/performance.md (BENCH_FLAGS=-quick for a smoke run).
 	KUBEBUILDER_ASSETS="$(K8S_ASSETS)" $(GO) run ./test/bench -out bin/bench/results.json -doc docs/performance.md $(BENCH_FLAGS)
+
+.PHONY: argo-assets
+argo-assets: ## Build (once) Argo Workflows' workflow-controller, which `make bench` runs side by side with Kube CI.
+	hack/build-argo.sh
 
 ##@ End-to-end
 

@@ -49,6 +49,9 @@ type options struct {
 	stepDuration                 time.Duration
 	costCells                    []costCell
 	costUpdates                  int
+	compareWindow                time.Duration
+	compareInFlight              int
+	argoRequeue                  time.Duration
 }
 
 // bench is one run of the benchmarks.
@@ -58,6 +61,9 @@ type bench struct {
 	designDoc      *kubeciv1.Workflow
 	operatorBinary string
 	log            io.Writer
+
+	// Argo's workflow-controller and the folder of its CRDs (group argo).
+	argoBinary, argoCRDs string
 
 	// The control plane, operator and node simulator of the group running.
 	cluster  *cluster
@@ -90,7 +96,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.profileDir, "profile", "", "When set, save the operator's CPU profiles during the throughput runs and heap profiles after the cost runs into this folder.")
 	fs.StringVar(&o.operatorBinary, "operator", "", "Run this operator binary instead of building bin/kubeci-operator (to compare builds).")
 	fs.IntVar(&o.profileSeconds, "profile-seconds", 30, "Length of each CPU profile.")
-	fs.StringVar(&groups, "groups", "planner,latency,throughput,cost", "Groups of figures to measure.")
+	fs.StringVar(&groups, "groups", "planner,latency,throughput,cost,argo", "Groups of figures to measure (argo: Kube CI and Argo Workflows side by side).")
 	fs.IntVar(&o.reps, "reps", 3, "Runs of each figure; the tables show their median, min and max.")
 	fs.StringVar(&latency, "latency", "10/1/1000,50/1/1000,200/1/1000,10/10/1000", "Trigger latency cases, as UPDATES_PER_SECOND/WORKFLOWS/CONFIGMAPS.")
 	fs.DurationVar(&o.latencyDuration, "latency-duration", 8*time.Second, "How long each latency case updates ConfigMaps.")
@@ -99,22 +105,26 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.stepDuration, "step-duration", 0, "How long each simulated step runs.")
 	fs.StringVar(&cells, "cost", "10x10,10x1000,100x1000,1000x1000,1000x10000", "Cost cells, as WORKFLOWSxCONFIGMAPS.")
 	fs.IntVar(&o.costUpdates, "cost-updates", 100, "ConfigMap updates (runs) after each cost run's start-up.")
+	fs.DurationVar(&o.compareWindow, "argo-window", time.Minute, "How long each run of the argo group (Kube CI and Argo Workflows side by side) lasts.")
+	fs.IntVar(&o.compareInFlight, "argo-in-flight", 50, "Runs the argo group keeps submitted and unfinished, for each engine.")
+	fs.DurationVar(&o.argoRequeue, "argo-requeue", 0, "When set, Argo's DEFAULT_REQUEUE_TIME (how soon it looks at a Workflow again after an event; Argo's default is 10s).")
 	fs.BoolVar(&quick, "quick", false, "Small loads and one run of each, to check that everything works (-doc is ignored).")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if quick {
 		o.reps, o.latencyDuration, o.throughputWindow, o.costUpdates = 1, 3*time.Second, 15*time.Second, 20
+		o.compareWindow = 20 * time.Second
 		latency, cells = "10/1/100,50/2/100", "10x10,100x1000"
 		o.doc = "" // smoke figures are not the figures
 	}
 	o.groups = map[string]bool{}
 	for _, g := range splitList(groups) {
 		switch g {
-		case "planner", "latency", "throughput", "cost":
+		case "planner", "latency", "throughput", "cost", "argo":
 			o.groups[g] = true
 		default:
-			return o, fmt.Errorf("-groups: unknown group %q (planner, latency, throughput, cost)", g)
+			return o, fmt.Errorf("-groups: unknown group %q (planner, latency, throughput, cost, argo)", g)
 		}
 	}
 	var err error
@@ -124,7 +134,7 @@ func parseFlags(args []string) (options, error) {
 	if o.costCells, err = parseCells(cells); err != nil {
 		return o, err
 	}
-	if o.reps < 1 || o.inFlight < 1 {
+	if o.reps < 1 || o.inFlight < 1 || o.compareInFlight < 1 {
 		return o, fmt.Errorf("-reps and -in-flight must be at least 1")
 	}
 	return o, nil
@@ -178,7 +188,7 @@ func runBench(ctx context.Context, opts options) error {
 			return err
 		}
 	}
-	if opts.groups["latency"] || opts.groups["throughput"] || opts.groups["cost"] {
+	if opts.groups["latency"] || opts.groups["throughput"] || opts.groups["cost"] || opts.groups["argo"] {
 		b.operatorBinary = opts.operatorBinary
 		if b.operatorBinary == "" {
 			b.logf("building bin/kubeci-operator")
@@ -208,6 +218,11 @@ func runBench(ctx context.Context, opts options) error {
 	}
 	if opts.groups["cost"] {
 		if res.Cost, err = b.costGroup(ctx); err != nil {
+			return err
+		}
+	}
+	if opts.groups["argo"] {
+		if res.Compare, err = b.compareGroup(ctx); err != nil {
 			return err
 		}
 	}
@@ -271,7 +286,12 @@ func (b *bench) startOperator(ctx context.Context, label string) error {
 
 // startSimulator starts the node simulator of the current group.
 func (b *bench) startSimulator(ctx context.Context) error {
-	b.sim = newNodeSim(b.cluster.kube, b.cluster.client, b.opts.stepDuration)
+	return b.runSimulator(ctx, newNodeSim(b.cluster.kube, b.cluster.client, b.opts.stepDuration))
+}
+
+// runSimulator starts sim as the node simulator of the current group.
+func (b *bench) runSimulator(ctx context.Context, sim *nodeSim) error {
+	b.sim = sim
 	errs := make(chan error, 1)
 	go func() { errs <- b.sim.run(ctx) }()
 	// The node must exist before the first pod needs it.
@@ -344,6 +364,7 @@ func describeOptions(o options) map[string]string {
 		"reps": strconv.Itoa(o.reps), "latency": strings.Join(cases, ","), "latencyDuration": o.latencyDuration.String(),
 		"throughputWindow": o.throughputWindow.String(), "inFlight": strconv.Itoa(o.inFlight),
 		"stepDuration": o.stepDuration.String(), "cost": strings.Join(cells, ","), "costUpdates": strconv.Itoa(o.costUpdates),
+		"argoWindow": o.compareWindow.String(), "argoInFlight": strconv.Itoa(o.compareInFlight), "argoRequeue": o.argoRequeue.String(),
 	}
 }
 

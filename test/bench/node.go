@@ -36,6 +36,10 @@ type nodeSim struct {
 	node         string
 	stepDuration time.Duration
 	workers      int
+	// selector picks the pods to run (a label selector); executor, when
+	// set, also writes what the pods' own containers would (Argo's executor).
+	selector string
+	executor podExecutor
 
 	pods  cache.SharedIndexInformer
 	queue workqueue.TypedRateLimitingInterface[types.NamespacedName]
@@ -50,9 +54,19 @@ type nodeSim struct {
 // simNodeName is the simulated node.
 const simNodeName = "kubeci-bench-node"
 
+// podExecutor writes what a pod's containers write to the API server
+// themselves, around the status writes of the kubelet.
+type podExecutor interface {
+	// started is called once the containers were written Running.
+	started(ctx context.Context, pod *corev1.Pod) error
+	// finishing is called before the containers are written Terminated.
+	finishing(ctx context.Context, pod *corev1.Pod) error
+}
+
+// newNodeSim runs Kube CI's pods.
 func newNodeSim(kube kubernetes.Interface, c client.Client, stepDuration time.Duration) *nodeSim {
 	return &nodeSim{kube: kube, client: c, node: simNodeName, stepDuration: stepDuration, workers: 8,
-		started: map[types.UID]time.Time{}}
+		started: map[types.UID]time.Time{}, selector: kubeciv1.LabelWorkplan}
 }
 
 // run registers the node, then binds and completes pods until ctx ends.
@@ -61,7 +75,7 @@ func (s *nodeSim) run(ctx context.Context) error {
 		return err
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(s.kube, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = kubeciv1.LabelWorkplan }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = s.selector }))
 	s.pods = factory.Core().V1().Pods().Informer()
 	s.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())
 	enqueue := func(obj any) {
@@ -95,7 +109,9 @@ func (s *nodeSim) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-time.After(gcInterval):
-			s.collectGarbage(ctx)
+			if s.executor == nil { // Argo's pods are owned by Workflows, which the bench does not delete
+				s.collectGarbage(ctx)
+			}
 		}
 	}
 	s.queue.ShutDown()
@@ -211,12 +227,21 @@ func (s *nodeSim) sync(ctx context.Context, key types.NamespacedName) (after tim
 	if next == nil {
 		return 0, nil
 	}
+	nInit := len(pod.Spec.InitContainers)
+	if s.executor != nil && stage+1 == nInit+2 {
+		if err := s.executor.finishing(ctx, pod); err != nil {
+			return 0, err
+		}
+	}
 	updated := pod.DeepCopy()
 	updated.Status = *next
 	s.writes.Add(1)
 	_, err = s.kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return 0, nil // a newer version or a deletion is on its way
+	}
+	if err == nil && s.executor != nil && stage+1 == nInit+1 {
+		err = s.executor.started(ctx, pod)
 	}
 	return 0, err
 }

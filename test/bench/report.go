@@ -22,6 +22,7 @@ type Results struct {
 	Throughput      *ThroughputResult `json:"throughput,omitempty"`
 	Cost            []CostResult      `json:"cost,omitempty"`
 	Planner         []PlannerResult   `json:"planner,omitempty"`
+	Compare         []CompareResult   `json:"sideBySide,omitempty"`
 }
 
 // table is one table of the report.
@@ -88,7 +89,7 @@ func tables(r *Results) []table {
 		}
 		out = append(out, t)
 	}
-	return out
+	return append(out, compareTables(r.Compare)...)
 }
 
 // requestsTable lists the API requests per completed Workplan, the costliest
