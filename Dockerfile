@@ -2,7 +2,8 @@
 # IMG=...`). `make image` builds the same layout without Docker
 # (internal/image): the operator as entrypoint and the kubeci CLI in
 # /usr/local/bin, static, running as the unprivileged user 65532. The
-# cleanup pods run /usr/local/bin/kubeci-operator cleanup from it.
+# cleanup pods run /usr/local/bin/kubeci-operator cleanup from it, and the
+# in-cluster dashboard (config/dashboard) /usr/local/bin/kubeci dashboard.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -16,17 +17,6 @@ RUN for c in kubeci-operator kubeci; do \
         -ldflags "-s -w -buildid= -X github.com/kubeci/kubeci/internal/version.Version=${VERSION}" \
         -o /out/$c ./cmd/$c; \
     done
-
-# The dashboard (config/dashboard): docker build --target dashboard -t IMG .
-FROM build AS build-dashboard
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/kubeci/kubeci/internal/version.Version=${VERSION}" \
-      -o /out/kubeci ./cmd/kubeci
-
-FROM gcr.io/distroless/static:nonroot AS dashboard
-COPY --from=build-dashboard /out/kubeci /kubeci
-USER 65532:65532
-ENTRYPOINT ["/kubeci"]
 
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/kubeci-operator /out/kubeci /usr/local/bin/
