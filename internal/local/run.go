@@ -77,7 +77,7 @@ func Run(ctx context.Context, wf *kubeciv1.Workflow, c Config) (*Result, error) 
 	defer tf.Close()
 	var extraEnv []string
 	if tf != nil {
-		extraEnv = append([]string{tf.env(c.Runtime.Name())}, c.Trigger.fieldEnv()...)
+		extraEnv = tf.env(c.Runtime.Name())
 	}
 	list := newSteps(wp, extraEnv)
 	for i := range list {

@@ -41,28 +41,12 @@ func (t *TriggerObject) event() kubeciv1.TriggerEvent {
 	}
 }
 
-// fieldEnv is KUBECI_FIELD_<PATH>=VALUE for each field the object has.
-func (t *TriggerObject) fieldEnv() []string {
-	if t == nil {
-		return nil
-	}
-	rec, err := trigger.Record(t.Object, t.Fields)
-	if err != nil {
-		return nil // writeTriggerFile, which runs first, reports it
-	}
-	var env []string
-	for _, f := range t.Fields {
-		if v, found := rec.Fields[f.String()]; found {
-			env = append(env, trigger.FieldEnvName(f.String())+"="+v)
-		}
-	}
-	return env
-}
-
 // triggerFile is the trigger object's file on this machine, in a temporary
 // directory of the run.
 type triggerFile struct {
 	dir, path string
+	// fields are KUBECI_FIELD_<PATH>=VALUE for each field the object has.
+	fields []string
 }
 
 // writeTriggerFile writes the object's snapshot, read-only, to a temporary
@@ -83,6 +67,11 @@ func writeTriggerFile(t *TriggerObject) (*triggerFile, error) {
 		return nil, fmt.Errorf("cannot make a temporary directory for the trigger object: %w", err)
 	}
 	f := &triggerFile{dir: dir, path: filepath.Join(dir, "object.json")}
+	for _, p := range t.Fields {
+		if v, found := rec.Fields[p.String()]; found {
+			f.fields = append(f.fields, trigger.FieldEnvName(p.String())+"="+v)
+		}
+	}
 	if err := os.WriteFile(f.path, data, 0o444); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("cannot write the trigger object: %w", err)
@@ -94,13 +83,15 @@ func writeTriggerFile(t *TriggerObject) (*triggerFile, error) {
 	return f, nil
 }
 
-// env is KUBECI_TRIGGER_OBJECT for a step of runtime: the file's path on this
-// machine for the host runtime, else where containers see it.
-func (f *triggerFile) env(runtime string) string {
+// env is KUBECI_TRIGGER_OBJECT for a step of runtime (the file's path on this
+// machine for the host runtime, else where containers see it), then the
+// watched fields' variables.
+func (f *triggerFile) env(runtime string) []string {
+	path := TriggerObjectMountPath
 	if runtime == RuntimeHost {
-		return EnvTriggerObject + "=" + f.path
+		path = f.path
 	}
-	return EnvTriggerObject + "=" + TriggerObjectMountPath
+	return append([]string{EnvTriggerObject + "=" + path}, f.fields...)
 }
 
 // mounts show the file to container runtimes.
