@@ -27,26 +27,53 @@ type treeStep struct {
 //	├─ step-1  serial    Succeeded  0     3s
 //	└─ step-2  parallel  Failed     1     2s        boom
 func taskTree(steps []treeStep, heading func(task int) string) []string {
-	rows := [][]string{{"STEP", "KIND", "PHASE", "EXIT", "DURATION", "MESSAGE"}}
+	rows := make([]treeRow, len(steps))
 	for i, s := range steps {
-		if i == 0 || steps[i-1].Task != s.Task {
-			rows = append(rows, []string{heading(int(s.Task))})
-		}
-		branch := "├─ "
-		if i == len(steps)-1 || steps[i+1].Task != s.Task {
-			branch = "└─ "
-		}
-		kind := "serial"
-		if s.Parallel {
-			kind = "parallel"
-		}
 		exit := ""
 		if s.ExitCode != nil {
 			exit = strconv.Itoa(int(*s.ExitCode))
 		}
-		rows = append(rows, []string{branch + s.Name, kind, string(s.Phase), exit, s.Duration, firstLine(s.Message, 120)})
+		rows[i] = treeRow{Task: int(s.Task), Name: s.Name,
+			Cells: []string{kindOf(s.Parallel), string(s.Phase), exit, s.Duration, firstLine(s.Message, 120)}}
 	}
-	return align(rows)
+	return align(treeRows([]string{"STEP", "KIND", "PHASE", "EXIT", "DURATION", "MESSAGE"}, rows, heading))
+}
+
+// treeRow is a step's row in a tree of tasks: its task, its name and the
+// cells after its name.
+type treeRow struct {
+	Task  int
+	Name  string
+	Cells []string
+}
+
+// treeRows lays rows (in plan order) out as a tree under the header (none
+// when nil): a line naming each task (heading), then its steps, each name on
+// a branch.
+func treeRows(header []string, rows []treeRow, heading func(task int) string) [][]string {
+	var out [][]string
+	if header != nil {
+		out = append(out, header)
+	}
+	for i, r := range rows {
+		if i == 0 || rows[i-1].Task != r.Task {
+			out = append(out, []string{heading(r.Task)})
+		}
+		branch := "├─ "
+		if i == len(rows)-1 || rows[i+1].Task != r.Task {
+			branch = "└─ "
+		}
+		out = append(out, append([]string{branch + r.Name}, r.Cells...))
+	}
+	return out
+}
+
+// kindOf names a step's kind: serial or parallel.
+func kindOf(parallel bool) string {
+	if parallel {
+		return "parallel"
+	}
+	return "serial"
 }
 
 // taskHeading is a task's line in the tree: "task 0".

@@ -6,8 +6,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/runscenario"
 )
@@ -44,37 +42,25 @@ func (r *scenarioRuntime) RunStep(ctx context.Context, s Step, _, _ io.Writer) E
 // shared with the Workplan controller (internal/runscenario) as the table
 // says: phase, exit code and message.
 func TestRunScenarios(t *testing.T) {
-	table, err := runscenario.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range table.Scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			ctx, interrupt := context.WithCancel(context.Background())
-			defer interrupt()
-			res, err := Run(ctx, sc.Workflow(), Config{
-				Runtime: &scenarioRuntime{sc: sc, interrupt: interrupt},
-				Printer: NewPrinter(io.Discard, io.Discard, false, false),
-				RunID:   "scenario",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantRun, wantSteps := sc.Expected(runscenario.Local)
-			run := kubeciv1.WorkplanFailed
-			if res.Outcome == Succeeded {
-				run = kubeciv1.WorkplanCompleted
-			}
-			if run != wantRun {
-				t.Errorf("the run ended %s (%s), want %s", run, res.Outcome, wantRun)
-			}
-			var steps []kubeciv1.StepStatus
-			for _, r := range res.Steps {
-				steps = append(steps, r.Status())
-			}
-			if d := cmp.Diff(wantSteps, runscenario.Outcomes(steps)); d != "" {
-				t.Errorf("steps (-want +got):\n%s", d)
-			}
+	runscenario.Each(t, runscenario.Local, func(t *testing.T, sc runscenario.Scenario) (kubeciv1.WorkplanPhase, string, []kubeciv1.StepStatus) {
+		ctx, interrupt := context.WithCancel(context.Background())
+		defer interrupt()
+		res, err := Run(ctx, sc.Workflow(), Config{
+			Runtime: &scenarioRuntime{sc: sc, interrupt: interrupt},
+			Printer: NewPrinter(io.Discard, io.Discard, false, false),
+			RunID:   "scenario",
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := kubeciv1.WorkplanFailed
+		if res.Outcome == Succeeded {
+			run = kubeciv1.WorkplanCompleted
+		}
+		var steps []kubeciv1.StepStatus
+		for _, r := range res.Steps {
+			steps = append(steps, r.Status())
+		}
+		return run, string(res.Outcome), steps
+	})
 }

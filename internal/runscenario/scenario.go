@@ -1,6 +1,7 @@
 // Package runscenario holds the table of how runs go that both executors of
 // Kube CI must agree with, the local run (internal/local) and the Workplan
-// controller (internal/controller/workplan), and reads it for their tests.
+// controller (internal/controller/workplan), and plays it in their tests
+// (Each). Only tests import it.
 // The table, testdata/run-scenarios.yaml, lists for each scenario the steps,
 // how they end (exit codes, a step that cannot start, a run cancelled while a
 // step runs) and how the run and every step end, in the API's vocabulary. Where
@@ -13,7 +14,9 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
+	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
@@ -98,8 +101,31 @@ type Outcome struct {
 	Message  string
 }
 
-// Outcomes are the outcomes of steps, by name.
-func Outcomes(steps []kubeciv1.StepStatus) map[string]Outcome {
+// Each runs play, as a subtest of t, for every scenario of the table, and
+// checks how it ended on side: the run's phase (and, to show on failure, why)
+// and its steps' statuses in the API's vocabulary.
+func Each(t *testing.T, side Side, play func(t *testing.T, sc Scenario) (kubeciv1.WorkplanPhase, string, []kubeciv1.StepStatus)) {
+	t.Helper()
+	table, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range table.Scenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			run, why, steps := play(t, sc)
+			wantRun, wantSteps := sc.Expected(side)
+			if run != wantRun {
+				t.Errorf("the run ended %s (%s), want %s", run, why, wantRun)
+			}
+			if d := cmp.Diff(wantSteps, outcomes(steps)); d != "" {
+				t.Errorf("steps (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// outcomes are the outcomes of steps, by name.
+func outcomes(steps []kubeciv1.StepStatus) map[string]Outcome {
 	out := make(map[string]Outcome, len(steps))
 	for _, s := range steps {
 		out[s.Name] = Outcome{Phase: s.Phase, ExitCode: s.ExitCode, Message: s.Message}
@@ -162,9 +188,12 @@ func (t *Table) check(path *field.Path, sc Scenario) field.ErrorList {
 		if _, ok := t.Differences[d.Why]; !ok {
 			errs = append(errs, field.NotFound(p.Child("why"), d.Why))
 		}
-		for side, e := range map[Side]Ending{Local: d.Local, Cluster: d.Cluster} {
+		for _, e := range []struct {
+			side Side
+			Ending
+		}{{Local, d.Local}, {Cluster, d.Cluster}} {
 			if _, err := exitCode(e.ExitCode); err != nil {
-				errs = append(errs, field.Invalid(p.Child(string(side), "exitCode"), e.ExitCode, err.Error()))
+				errs = append(errs, field.Invalid(p.Child(string(e.side), "exitCode"), e.ExitCode, err.Error()))
 			}
 		}
 	}

@@ -30,13 +30,7 @@ func configMap(name string, labels map[string]string, data string) *unstructured
 // (its resource generation, or its watched fields) as it was.
 func TestClassify(t *testing.T) {
 	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Kind: "ConfigMap", Namespace: "ns"}
-	filter := func(tr kubeciv1.Trigger) []Filter {
-		f, err := NewFilter(0, &tr, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []Filter{f}
-	}
+	filter := func(tr kubeciv1.Trigger) []Filter { return []Filter{mustFilter(t, target, tr)} }
 	web := map[string]string{"app": "web"}
 	byLabel := filter(kubeciv1.Trigger{Selector: &metav1.LabelSelector{MatchLabels: web}, OnAddOrUpdate: true})
 	byField := filter(kubeciv1.Trigger{Name: "a", FieldPaths: []string{"data.d"}, OnAddOrUpdate: true})

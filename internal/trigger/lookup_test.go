@@ -16,13 +16,7 @@ import (
 func TestLookups(t *testing.T) {
 	cms := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Kind: "ConfigMap", Namespace: "ns"}
 	secrets := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, Kind: "Secret", Namespace: "ns"}
-	filter := func(target Target, tr kubeciv1.Trigger) Filter {
-		f, err := NewFilter(0, &tr, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	filter := func(target Target, tr kubeciv1.Trigger) Filter { return mustFilter(t, target, tr) }
 	named := filter(cms, kubeciv1.Trigger{Name: "a"})
 	labelled := filter(cms, kubeciv1.Trigger{Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
 		{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"x", "y"}}}}})
@@ -62,13 +56,7 @@ func TestDeletedFallback(t *testing.T) {
 	otherNS := cms
 	otherNS.Namespace = "other"
 	deploys := Target{GVR: schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, Kind: "Deployment", Namespace: "ns"}
-	filter := func(target Target, tr kubeciv1.Trigger) Filter {
-		f, err := NewFilter(0, &tr, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	filter := func(target Target, tr kubeciv1.Trigger) Filter { return mustFilter(t, target, tr) }
 	cases := []struct {
 		name    string
 		filters []Filter
@@ -98,4 +86,14 @@ func TestDeletedFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustFilter is the filter of trigger tr on target.
+func mustFilter(t *testing.T, target Target, tr kubeciv1.Trigger) Filter {
+	t.Helper()
+	f, err := NewFilter(0, &tr, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

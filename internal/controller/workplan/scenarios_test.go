@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -20,27 +19,15 @@ import (
 // are bound, and their containers run as the scenario says, in two stages as
 // a kubelet reports them (see playPod), until the run ends.
 func TestRunScenarios(t *testing.T) {
-	table, err := runscenario.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range table.Scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			wp, err := plan.NewWorkplan(sc.Workflow(), kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, "scenario-run")
-			if err != nil {
-				t.Fatal(err)
-			}
-			wp.Generation, wp.CreationTimestamp = 1, metav1.Time{Time: t0}
-			st := playRun(t, sc, wp)
-			wantRun, wantSteps := sc.Expected(runscenario.Cluster)
-			if st.Phase != wantRun {
-				t.Errorf("the run ended %s (%s), want %s", st.Phase, st.Reason, wantRun)
-			}
-			if d := cmp.Diff(wantSteps, runscenario.Outcomes(st.Steps)); d != "" {
-				t.Errorf("steps (-want +got):\n%s", d)
-			}
-		})
-	}
+	runscenario.Each(t, runscenario.Cluster, func(t *testing.T, sc runscenario.Scenario) (kubeciv1.WorkplanPhase, string, []kubeciv1.StepStatus) {
+		wp, err := plan.NewWorkplan(sc.Workflow(), kubeciv1.TriggerEvent{Event: kubeciv1.EventManual}, "scenario-run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Generation, wp.CreationTimestamp = 1, metav1.Time{Time: t0}
+		st := playRun(t, sc, wp)
+		return st.Phase, st.Reason, st.Steps
+	})
 }
 
 // playRun steps decideRun until the run ends and returns its last status.
