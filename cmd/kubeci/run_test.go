@@ -110,7 +110,7 @@ func TestRunCommand(t *testing.T) {
 			t.Fatalf("want exit code 0, got %s", r)
 		}
 		for _, want := range []string{"step-5 | step-5\n", "step-5 | file-1\n", "step-5 | file-2\n", "step-5 | file-3\n", "step-5 | file-4\n",
-			"STEP    TASK  RESULT     EXIT CODE  DURATION\n", "Succeeded: 5 succeeded, in "} {
+			"STEP       KIND      PHASE      EXIT  DURATION  MESSAGE\n", "task 1\n├─ step-4  serial    Succeeded  0 ", "Succeeded: 5 succeeded, in "} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("output lacks %q: %s", want, r)
 			}
@@ -129,7 +129,7 @@ func TestRunCommand(t *testing.T) {
 		if r.code != 1 {
 			t.Fatalf("want exit code 1, got %s", r)
 		}
-		if !regexp.MustCompile(`(?m)^test +0 +Failed +3 `).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^publish +0 +Skipped +- +-$`).MatchString(r.stdout) {
+		if !regexp.MustCompile(`(?m)^├─ test +serial +Failed +3 `).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^└─ publish +parallel +Skipped +not started: step test did not succeed$`).MatchString(r.stdout) {
 			t.Errorf("the summary does not show test failed with exit code 3 and publish skipped: %s", r)
 		}
 		if strings.Contains(r.stdout, "publish started") {
@@ -310,7 +310,8 @@ spec:
 	if r.code != 128+int(sig) {
 		t.Errorf("want exit code %d, got %s", 128+int(sig), r)
 	}
-	if !regexp.MustCompile(`(?m)^long +0 +Interrupted `).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^after +0 +Skipped `).MatchString(r.stdout) {
+	if !regexp.MustCompile(`(?m)^├─ long +serial +Failed .* stopped: the run was interrupted$`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)^└─ after +parallel +Skipped `).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^Interrupted: 1 interrupted, 1 skipped`).MatchString(r.stdout) {
 		t.Errorf("the summary does not show long interrupted and after skipped: %s", r)
 	}
 	if left := proctest.ProcessesWith(t, sleep); len(left) > 0 {

@@ -142,23 +142,11 @@ func planTree(wf *kubeciv1.Workflow) []string {
 	if err != nil {
 		return []string{"<none>: " + err.Error()}
 	}
-	var rows [][]string
-	steps := plan.Steps(tasks)
-	for i, ts := range steps {
-		if i == 0 || steps[i-1].Task != ts.Task {
-			rows = append(rows, []string{fmt.Sprintf("task %d", ts.Task)})
-		}
-		branch := "├─ "
-		if i == len(steps)-1 || steps[i+1].Task != ts.Task {
-			branch = "└─ "
-		}
-		kind := "serial"
-		if ts.Parallel {
-			kind = "parallel"
-		}
-		rows = append(rows, []string{branch + ts.Step.Name, kind})
+	var rows []treeRow
+	for _, ts := range plan.Steps(tasks) {
+		rows = append(rows, treeRow{Task: ts.Task, Name: ts.Step.Name, Cells: []string{kindOf(ts.Parallel)}})
 	}
-	return align(rows)
+	return align(treeRows(nil, rows, taskHeading))
 }
 
 // runLines are the rows of a Workflow's Recent Runs section.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +60,7 @@ func describeWorkplan(ctx context.Context, c *cluster, w io.Writer, name string,
 	d.field("Started", timestamp(clk, wp.Status.StartTime))
 	d.field("Finished", timestamp(clk, wp.Status.CompletionTime))
 	d.field("Duration", runDuration(clk, wp.Status.StartTime, wp.Status.CompletionTime))
-	d.section("Tasks", taskTree(clk, wp), none)
+	d.section("Tasks", workplanTree(clk, wp), none)
 	d.section("Conditions", conditionLines(clk, wp.Status.Conditions), none)
 	d.section("Events", eventLines(clk, evs), eventsMissing(evErr))
 	return d.writeTo(w)
@@ -81,45 +80,27 @@ func triggerText(ev kubeciv1.TriggerEvent, ns string) string {
 	return s
 }
 
-// taskTree draws the run's tasks and their steps, each step with its kind,
-// state, exit code, duration and message:
-//
-//	STEP       KIND      PHASE      EXIT  DURATION  MESSAGE
-//	task 0 (pod my-workflow-x-task-0)
-//	├─ step-1  serial    Succeeded  0     3s
-//	└─ step-2  parallel  Failed     1     2s        boom
-func taskTree(clk clock.PassiveClock, wp *kubeciv1.Workplan) []string {
+// workplanTree draws the run's tasks and steps (see taskTree), each task
+// with its pod, steps not yet in the status Waiting.
+func workplanTree(clk clock.PassiveClock, wp *kubeciv1.Workplan) []string {
 	status := map[string]*kubeciv1.StepStatus{}
 	for i := range wp.Status.Steps {
 		status[wp.Status.Steps[i].Name] = &wp.Status.Steps[i]
 	}
-	rows := [][]string{{"STEP", "KIND", "PHASE", "EXIT", "DURATION", "MESSAGE"}}
-	steps := plan.Steps(wp.Spec.Tasks)
-	for i, ts := range steps {
-		if i == 0 || steps[i-1].Task != ts.Task {
-			rows = append(rows, []string{fmt.Sprintf("task %d (pod %s)", ts.Task, names.TaskPod(wp.Name, ts.Task))})
+	var steps []treeStep
+	for _, ts := range plan.Steps(wp.Spec.Tasks) {
+		st := kubeciv1.StepStatus{Phase: kubeciv1.StepWaiting}
+		if s := status[ts.Step.Name]; s != nil {
+			st = *s
 		}
-		branch := "├─ "
-		if i == len(steps)-1 || steps[i+1].Task != ts.Task {
-			branch = "└─ "
-		}
-		kind := "serial"
-		if ts.Parallel {
-			kind = "parallel"
-		}
-		st := status[ts.Step.Name]
-		if st == nil {
-			st = &kubeciv1.StepStatus{Phase: kubeciv1.StepWaiting}
-		}
-		exit := ""
-		if st.ExitCode != nil {
-			exit = strconv.Itoa(int(*st.ExitCode))
-		}
+		st.Name, st.Task = ts.Step.Name, int32(ts.Task)
 		took := ""
 		if st.StartTime != nil {
 			took = runDuration(clk, st.StartTime, st.FinishTime)
 		}
-		rows = append(rows, []string{branch + ts.Step.Name, kind, string(st.Phase), exit, took, firstLine(st.Message, 120)})
+		steps = append(steps, treeStep{StepStatus: st, Parallel: ts.Parallel, Duration: took})
 	}
-	return align(rows)
+	return taskTree(steps, func(task int) string {
+		return fmt.Sprintf("%s (pod %s)", taskHeading(task), names.TaskPod(wp.Name, task))
+	})
 }

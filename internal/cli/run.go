@@ -93,7 +93,9 @@ up to 10 MiB.
 The workspace is a fresh temporary directory, removed at the end unless
 --keep-workspace; --workspace DIR uses (and keeps) DIR instead.
 
-Each line a step prints is prefixed with its name; a summary table ends the run.
+Each line a step prints is prefixed with its name; a summary ends the run: its
+tasks and steps as a tree (as kubeci describe workplan draws them) and the
+outcome.
 -o json prints the result as JSON on standard output (progress then goes to
 standard error; when nothing ran, {"result": "NotRun", "errors": [...]}).
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the running steps, with every process
@@ -244,7 +246,7 @@ func runWorkflow(ctx context.Context, o *Options, f runFlags) error {
 		_ = local.WriteJSON(o.Out, res)
 	} else {
 		fmt.Fprintln(o.Out)
-		_ = local.WriteSummary(o.Out, res)
+		_ = writeRunSummary(o.Out, res)
 	}
 	return runExit(res.Outcome, caught())
 }

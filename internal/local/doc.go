@@ -33,6 +33,7 @@
 //   - leftovers.go: the run's temporary directories, and removing what killed
 //     runs left;
 //   - output.go: step output prefixed with the step's name, start and finish
-//     lines; summary.go: the summary table and the JSON result;
+//     lines; summary.go: the summary's outcome line (the CLI draws the steps'
+//     tree) and the JSON result;
 //   - workspace.go: the workspace directory and its removal.
 package local

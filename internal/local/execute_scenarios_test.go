@@ -2,62 +2,65 @@ package local
 
 import (
 	"context"
-	"os"
+	"errors"
+	"io"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/yaml"
-
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
-	"github.com/kubeci/kubeci/internal/plan"
+	"github.com/kubeci/kubeci/internal/runscenario"
 )
 
-// runScenario is one row of testdata/run-scenarios.yaml.
-type runScenario struct {
-	Name  string `json:"name"`
-	Steps []struct {
-		Name string   `json:"name"`
-		Deps []string `json:"deps"`
-	} `json:"steps"`
-	Fail map[string]int                `json:"fail"`
-	Want map[string]kubeciv1.StepPhase `json:"want"`
+// scenarioRuntime runs a scenario's steps as the table says they end: a step
+// that cannot start fails to start, the step during which the run is
+// cancelled interrupts the run and ends as a killed process does (143,
+// SIGTERM), and the others exit with their code.
+type scenarioRuntime struct {
+	sc        runscenario.Scenario
+	interrupt context.CancelFunc
 }
 
-// The local executor ends every step of every scenario in the phase the
-// shared table says.
+func (r *scenarioRuntime) Name() string                    { return "scenario" }
+func (r *scenarioRuntime) Available(context.Context) error { return nil }
+func (r *scenarioRuntime) Prepare(context.Context, RunInfo) ([]string, error) {
+	return nil, nil
+}
+func (r *scenarioRuntime) Cleanup() error { return nil }
+
+func (r *scenarioRuntime) RunStep(ctx context.Context, s Step, _, _ io.Writer) Exit {
+	if why, ok := r.sc.CannotStart[s.Name]; ok {
+		return Exit{Code: -1, Err: errors.New(why)}
+	}
+	if s.Name == r.sc.Cancel {
+		r.interrupt()
+		<-ctx.Done()
+		return Exit{Code: 143, Stopped: true}
+	}
+	return Exit{Code: int(r.sc.Fail[s.Name])}
+}
+
+// A local run ends the run and every step of every scenario of the table
+// shared with the Workplan controller (internal/runscenario) as the table
+// says: phase, exit code and message.
 func TestRunScenarios(t *testing.T) {
-	data, err := os.ReadFile("testdata/run-scenarios.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var scenarios []runScenario
-	if err := yaml.UnmarshalStrict(data, &scenarios); err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			var steps []kubeciv1.Step
-			for _, s := range sc.Steps {
-				steps = append(steps, step(s.Name, s.Deps...))
-			}
-			tasks, err := plan.Plan(steps)
-			if err != nil {
-				t.Fatalf("plan: %v", err)
-			}
-			run := func(_ context.Context, s plan.TaskStep) StepResult {
-				r := StepResult{Name: s.Step.Name, Task: s.Task, Parallel: s.Parallel, Outcome: Succeeded}
-				if code, ok := sc.Fail[s.Step.Name]; ok {
-					r.Outcome, r.ExitCode = Failed, &code
-				}
-				return r
-			}
-			got := map[string]kubeciv1.StepPhase{}
-			for _, r := range execute(context.Background(), tasks, func(plan.TaskStep) {}, run) {
-				got[r.Name] = r.Outcome.Phase()
-			}
-			if d := cmp.Diff(sc.Want, got); d != "" {
-				t.Errorf("step phases (-want +got):\n%s", d)
-			}
+	runscenario.Each(t, runscenario.Local, func(t *testing.T, sc runscenario.Scenario) (kubeciv1.WorkplanPhase, string, []kubeciv1.StepStatus) {
+		ctx, interrupt := context.WithCancel(context.Background())
+		defer interrupt()
+		res, err := Run(ctx, sc.Workflow(), Config{
+			Runtime: &scenarioRuntime{sc: sc, interrupt: interrupt},
+			Printer: NewPrinter(io.Discard, io.Discard, false, false),
+			RunID:   "scenario",
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := kubeciv1.WorkplanFailed
+		if res.Outcome == Succeeded {
+			run = kubeciv1.WorkplanCompleted
+		}
+		var steps []kubeciv1.StepStatus
+		for _, r := range res.Steps {
+			steps = append(steps, r.Status())
+		}
+		return run, string(res.Outcome), steps
+	})
 }

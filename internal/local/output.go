@@ -137,7 +137,7 @@ func (p *Printer) finished(r StepResult) {
 	default:
 		line = p.paint(colorYellow, r.Outcome.words())
 	}
-	line += " after " + formatDuration(r.Duration())
+	line += " after " + FormatDuration(r.Duration())
 	if r.ExitCode != nil {
 		line += fmt.Sprintf(" (exit code %d)", *r.ExitCode)
 	}
@@ -222,9 +222,9 @@ func (l *lineWriter) emit(line []byte) {
 	l.p.println(l.w, l.prefix.Line(l.step, string(bytes.TrimSuffix(line, []byte("\r")))))
 }
 
-// formatDuration rounds a duration for people: to the millisecond below a
+// FormatDuration rounds a duration for people: to the millisecond below a
 // minute, to the second above.
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	if d >= time.Minute {
 		return d.Round(time.Second).String()
 	}

@@ -77,29 +77,30 @@ func goldenRun(t *testing.T, example string) (out, errOut string, res *Result) {
 	return workspacePath.ReplaceAllString(o.String(), "WORKSPACE"), workspacePath.ReplaceAllString(e.String(), "WORKSPACE"), res
 }
 
-// The whole text output of a failing run: its steps are serial, so their
-// lines come in a fixed order.
+// The whole text output of a failing run, with the line that ends its summary
+// (the CLI prints its steps, internal/cli's run-summary goldens): its steps are
+// serial, so their lines come in a fixed order.
 func TestGoldenFailingText(t *testing.T) {
 	out, errOut, res := goldenRun(t, "failing.yaml")
 	var summary bytes.Buffer
-	if err := WriteSummary(&summary, res); err != nil {
+	if err := WriteOutcome(&summary, res); err != nil {
 		t.Fatal(err)
 	}
 	golden.Check(t, "failing.txt", []byte("--- standard output\n"+out+"\n"+summary.String()+"--- standard error\n"+errOut))
 }
 
 // The design doc's example runs parallel steps, whose lines interleave as they
-// come: its summary and JSON result have a fixed form.
-func TestGoldenDesignDocSummaryAndJSON(t *testing.T) {
+// come: its outcome line and JSON result have a fixed form.
+func TestGoldenDesignDocOutcomeAndJSON(t *testing.T) {
 	_, _, res := goldenRun(t, "design-doc.yaml")
 	var summary, js bytes.Buffer
-	if err := WriteSummary(&summary, res); err != nil {
+	if err := WriteOutcome(&summary, res); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteJSON(&js, res); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "design-doc.summary.txt", []byte(summary.String()))
+	golden.Check(t, "design-doc.outcome.txt", []byte(summary.String()))
 	golden.Check(t, "design-doc.json", []byte(workspacePath.ReplaceAllString(js.String(), "WORKSPACE")))
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
@@ -58,6 +60,21 @@ func (r StepResult) Duration() time.Duration {
 		return 0
 	}
 	return r.Finish.Sub(r.Start)
+}
+
+// Status is the step's status in the API's vocabulary, as a Workplan's
+// status.steps[] holds it.
+func (r StepResult) Status() kubeciv1.StepStatus {
+	st := kubeciv1.StepStatus{Name: r.Name, Task: int32(r.Task), Phase: r.Outcome.Phase(), Message: r.Message}
+	if r.ExitCode != nil {
+		code := int32(*r.ExitCode)
+		st.ExitCode = &code
+	}
+	if !r.Start.IsZero() {
+		st.StartTime = &metav1.Time{Time: r.Start}
+		st.FinishTime = &metav1.Time{Time: r.Finish}
+	}
+	return st
 }
 
 // Result is a whole local run.

@@ -4,32 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
-// WriteSummary prints the run's summary: a table of its steps (step, task,
-// result, exit code, duration), one line with the outcome and where the
-// workspace is.
-func WriteSummary(w io.Writer, r *Result) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tTASK\tRESULT\tEXIT CODE\tDURATION")
+// WriteOutcome prints the line that ends a run's summary, with the outcome,
+// the first step that failed, the steps counted by outcome and the run's
+// duration, then where the workspace is if it was kept. (The steps themselves
+// are printed by the CLI, with the task tree of kubeci describe workplan.)
+func WriteOutcome(w io.Writer, r *Result) error {
 	counts := map[Outcome]int{}
 	for _, s := range r.Steps {
 		counts[s.Outcome]++
-		code, took := "-", "-"
-		if s.ExitCode != nil {
-			code = strconv.Itoa(*s.ExitCode)
-		}
-		if !s.Start.IsZero() {
-			took = formatDuration(s.Duration())
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", s.Name, s.Task, s.Outcome, code, took)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
 	}
 	var parts []string
 	for _, o := range []Outcome{Succeeded, Failed, TimedOut, Interrupted, Skipped} {
@@ -48,11 +34,12 @@ func WriteSummary(w io.Writer, r *Result) error {
 			break
 		}
 	}
-	fmt.Fprintf(w, "%s:%s %s, in %s.\n", r.Outcome, first, strings.Join(parts, ", "), formatDuration(r.Finish.Sub(r.Start)))
+	line := fmt.Sprintf("%s:%s %s, in %s.\n", r.Outcome, first, strings.Join(parts, ", "), FormatDuration(r.Finish.Sub(r.Start)))
 	if r.WorkspaceKept {
-		fmt.Fprintf(w, "Workspace kept: %s\n", r.Workspace)
+		line += fmt.Sprintf("Workspace kept: %s\n", r.Workspace)
 	}
-	return nil
+	_, err := io.WriteString(w, line)
+	return err
 }
 
 // jsonResult is the JSON form of a Result (kubeci run -o json).

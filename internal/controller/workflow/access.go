@@ -14,16 +14,6 @@ import (
 	"github.com/kubeci/kubeci/internal/trigger"
 )
 
-// accessTTL is how long an access review that allowed access is reused. Ready
-// Workflows are reconciled at least this often, so a revoked permission stops
-// the watch within about twice this time.
-const accessTTL = 5 * time.Minute
-
-// forbiddenRetry is how long a denial is reused, and how often a Forbidden
-// Workflow looks again: a user who grants the missing permission sees the
-// Workflow start watching within about this time.
-const forbiddenRetry = 15 * time.Second
-
 // accessChecker asks the API server, with SubjectAccessReviews, whether a
 // Workflow's ServiceAccount may list and watch a trigger's objects: the
 // operator watches with its own, wider rights, and must not let a Workflow
@@ -84,7 +74,7 @@ func (a *accessChecker) ask(ctx context.Context, q accessQuestion) (accessAnswer
 	a.mu.Lock()
 	ans, ok := a.answers[q]
 	a.mu.Unlock()
-	if ok && (ans.allowed && now.Sub(ans.at) < accessTTL || !ans.allowed && now.Sub(ans.at) < forbiddenRetry) {
+	if ok && trigger.AccessFresh(ans.allowed, ans.at, now) {
 		return ans, nil
 	}
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{

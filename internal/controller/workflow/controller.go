@@ -178,7 +178,7 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		if prob != nil {
 			r.notReady(wf, owner, *prob)
 		}
-		return ctrl.Result{RequeueAfter: forbiddenRetry}, false, err
+		return ctrl.Result{RequeueAfter: trigger.ForbiddenRetry}, false, err
 	}
 
 	if synced, prob := r.reconcileWatches(owner, filters); !synced {
@@ -201,7 +201,7 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 	setReady(wf, metav1.ConditionTrue, kubeciv1.ReasonWatching, watchingMessage(filters))
 	wf.Status.LastObservedGeneration = wf.Generation
 	// Looking again regularly re-checks the ServiceAccount's access.
-	return ctrl.Result{RequeueAfter: accessTTL}, true, nil
+	return ctrl.Result{RequeueAfter: trigger.AccessTTL}, true, nil
 }
 
 // reconcileWatches subscribes the Workflow to the informers of its triggers and

@@ -16,13 +16,6 @@ import (
 	"github.com/kubeci/kubeci/internal/watch"
 )
 
-// Results of an informer event, as counted by kubeci_trigger_events_total.
-const (
-	eventFiltered  = "filtered"  // matched no trigger of a Workflow watching the kind
-	eventDuplicate = "duplicate" // matched, but its resource generation did not change
-	eventAccepted  = "accepted"  // woke the Workflow up to decide
-)
-
 // dispatcher turns shared-informer events into reconcile requests for the
 // Workflows whose triggers they match. It filters cheaply (namespace, name,
 // labels, unchanged generation) so that status-only and metadata-only updates
@@ -132,9 +125,9 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 	defer d.mu.Unlock()
 	d.seq++
 	for owner, filters := range d.byKey[key] {
-		result := d.classify(filters, ev)
-		triggerEvents.WithLabelValues(result).Inc()
-		if result != eventAccepted {
+		result := trigger.Classify(filters, ev.Old, ev.New, d.gens.of)
+		triggerEvents.WithLabelValues(string(result)).Inc()
+		if result != trigger.EventAccepted {
 			continue
 		}
 		obj := ev.New
@@ -161,39 +154,6 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 	if ev.Type == watch.Deleted {
 		d.gens.forget(ev.Old.GetUID())
 	}
-}
-
-// classify says what an event means to one Workflow's filters.
-func (d *dispatcher) classify(filters []trigger.Filter, ev watch.Event) string {
-	target := filters[0].Target
-	switch ev.Type {
-	case watch.Added:
-		if _, ok := trigger.MatchObject(filters, target, ev.New); ok {
-			return eventAccepted
-		}
-	case watch.Deleted:
-		if _, ok := trigger.MatchObject(filters, target, ev.Old); ok {
-			return eventAccepted
-		}
-	case watch.Updated:
-		oldMatch, oldOK := trigger.MatchObject(filters, target, ev.Old)
-		newMatch, newOK := trigger.MatchObject(filters, target, ev.New)
-		if !oldOK && !newOK {
-			return eventFiltered
-		}
-		if oldOK && newOK {
-			oldGen, err1 := d.gens.of(ev.Old)
-			newGen, err2 := d.gens.of(ev.New)
-			if err1 == nil && err2 == nil {
-				changed, _ := trigger.Compare(oldMatch.Version(ev.Old.Object, oldGen), newMatch.Version(ev.New.Object, newGen))
-				if !changed {
-					return eventDuplicate
-				}
-			}
-		}
-		return eventAccepted
-	}
-	return eventFiltered
 }
 
 // OnSynced implements watch.Handler: the Workflows using key can now decide.

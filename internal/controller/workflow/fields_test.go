@@ -16,6 +16,7 @@ import (
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/testenv"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 const revisionPath = "status.artifact.revision"
@@ -92,10 +93,10 @@ func TestFieldTriggerRunsOncePerRevision(t *testing.T) {
 
 	// Status churn with the same revision, then a spec-only change: the
 	// events are seen and dropped as duplicates, and no run starts.
-	dup := eventsSeen(eventDuplicate)
+	dup := eventsSeen(trigger.EventDuplicate)
 	setArtifact(t, env, repo, "main@sha1:bbbb")
 	update(t, env, repo, func(r *unstructured.Unstructured) { r.Object["spec"].(map[string]any)["interval"] = "5m" })
-	waitCount(t, "the status churn and the spec change to be dropped", func() float64 { return eventsSeen(eventDuplicate) }, dup+2)
+	waitCount(t, "the status churn and the spec change to be dropped", func() float64 { return eventsSeen(trigger.EventDuplicate) }, dup+2)
 
 	setArtifact(t, env, repo, "main@sha1:cccc")
 	wps = waitWorkplans(t, env, ns, wf.Name, 2)

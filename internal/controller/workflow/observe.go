@@ -17,7 +17,7 @@ func (r *Reconciler) observe(wf *kubeciv1.Workflow, owner types.NamespacedName, 
 		Unmatched:       map[types.UID]bool{},
 		Gone:            r.dispatch.goneObjects(owner),
 		Baseline:        trigger.BaselineFor(wf.Status.ObservedTriggers, trigger.TriggersHash(wf.Spec.Triggers)),
-		DeletedFallback: deletedFallback(filters),
+		DeletedFallback: trigger.DeletedFallback(filters),
 	}
 	seen := map[types.UID]bool{}
 	for _, target := range targetsOf(filters) {
@@ -55,7 +55,7 @@ func (r *Reconciler) observeChanged(owner types.NamespacedName, filters []trigge
 		Observed:        observed,
 		Unmatched:       map[types.UID]bool{},
 		Gone:            r.dispatch.goneObjects(owner),
-		DeletedFallback: deletedFallback(filters),
+		DeletedFallback: trigger.DeletedFallback(filters),
 	}
 	for uid := range changed {
 		for _, target := range targetsOf(filters) {
@@ -79,29 +79,20 @@ func (r *Reconciler) observeChanged(owner types.NamespacedName, filters []trigge
 	return in, nil
 }
 
-// candidates are the cached objects of target that may match: for each
-// trigger of the target, the object it names, or the objects carrying a
-// label its selector requires (from the label index), or else all of them.
-// An object may be returned more than once.
+// candidates are the cached objects of target that may match filters, found
+// as trigger.Lookups says. An object may be returned more than once.
 func (r *Reconciler) candidates(filters []trigger.Filter, target trigger.Target) []*unstructured.Unstructured {
 	key := keyOf(target)
+	lookups, all := trigger.Lookups(filters, target)
+	if all {
+		return r.registry.List(key)
+	}
 	var out []*unstructured.Unstructured
-	for _, f := range filters {
-		if f.Target != target {
-			continue
-		}
-		if f.Name != "" {
-			if obj, ok := r.registry.Get(key, target.Namespace, f.Name); ok {
-				out = append(out, obj)
-			}
-			continue
-		}
-		label, values, ok := f.RequiredLabel()
-		if !ok {
-			return r.registry.List(key)
-		}
-		for _, v := range values {
-			out = append(out, r.registry.ByLabel(key, label, v)...)
+	for _, l := range lookups {
+		if l.Name == "" {
+			out = append(out, r.registry.ByLabel(key, l.Label, l.Value)...)
+		} else if obj, ok := r.registry.Get(key, target.Namespace, l.Name); ok {
+			out = append(out, obj)
 		}
 	}
 	return out
@@ -127,32 +118,4 @@ func keysOf(filters []trigger.Filter) []watch.Key {
 		keys = append(keys, keyOf(t))
 	}
 	return keys
-}
-
-// deletedFallback describes an object deleted while the operator was down,
-// whose last state nobody saw: its kind, namespace and name when every onDelete
-// trigger agrees on them, and OnDelete when any trigger has it.
-func deletedFallback(filters []trigger.Filter) trigger.Object {
-	var obj trigger.Object
-	first := true
-	for _, f := range filters {
-		if !f.OnDelete {
-			continue
-		}
-		if first {
-			obj = trigger.Object{APIVersion: f.APIVersion(), Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, OnDelete: true}
-			first = false
-			continue
-		}
-		if obj.APIVersion != f.APIVersion() || obj.Kind != f.Kind {
-			obj.APIVersion, obj.Kind = "", ""
-		}
-		if obj.Namespace != f.Namespace {
-			obj.Namespace = ""
-		}
-		if obj.Name != f.Name {
-			obj.Name = ""
-		}
-	}
-	return obj
 }

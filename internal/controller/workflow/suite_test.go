@@ -24,6 +24,7 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/config/samples"
 	"github.com/kubeci/kubeci/internal/testenv"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -212,8 +213,8 @@ func waitReady(t *testing.T, env *testenv.Env, wf *kubeciv1.Workflow, status met
 }
 
 // eventsSeen returns how many informer events had result so far.
-func eventsSeen(result string) float64 {
-	return testutil.ToFloat64(triggerEvents.WithLabelValues(result))
+func eventsSeen(result trigger.EventClass) float64 {
+	return testutil.ToFloat64(triggerEvents.WithLabelValues(string(result)))
 }
 
 // decisions returns how many objects had result in Workflow decisions so far.

@@ -15,6 +15,7 @@ import (
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/plan"
 	"github.com/kubeci/kubeci/internal/testenv"
+	"github.com/kubeci/kubeci/internal/trigger"
 )
 
 // The design doc's Workflow and its ConfigMap trigger: one run per real change
@@ -54,10 +55,10 @@ func TestDesignDocWorkflowFiresOncePerChange(t *testing.T) {
 		t.Errorf("want an Updated run, got %s", got[1].Spec.Trigger.Event)
 	}
 
-	before := eventsSeen(eventDuplicate)
+	before := eventsSeen(trigger.EventDuplicate)
 	update(t, env, cm, func(c *corev1.ConfigMap) { c.Labels = map[string]string{"new": "label"} })
 	update(t, env, cm, func(c *corev1.ConfigMap) { c.Annotations = map[string]string{"note": "x"} })
-	waitCount(t, "the metadata-only updates to be seen as duplicates", func() float64 { return eventsSeen(eventDuplicate) }, before+2)
+	waitCount(t, "the metadata-only updates to be seen as duplicates", func() float64 { return eventsSeen(trigger.EventDuplicate) }, before+2)
 	waitWorkplans(t, env, ns, wf.Name, 2)
 
 	if err := env.Client.Delete(context.Background(), cm); err != nil {
@@ -183,7 +184,7 @@ func TestStatusOnlyUpdatesStartNothing(t *testing.T) {
 	create(t, env, dep)
 	waitWorkplans(t, env, ns, wf.Name, 1)
 
-	before := eventsSeen(eventDuplicate)
+	before := eventsSeen(trigger.EventDuplicate)
 	for i := range 3 {
 		dep.Status.Replicas = int32(i + 1)
 		dep.Status.ObservedGeneration = dep.Generation
@@ -191,7 +192,7 @@ func TestStatusOnlyUpdatesStartNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitCount(t, "the status updates to be seen as duplicates", func() float64 { return eventsSeen(eventDuplicate) }, before+3)
+	waitCount(t, "the status updates to be seen as duplicates", func() float64 { return eventsSeen(trigger.EventDuplicate) }, before+3)
 	waitWorkplans(t, env, ns, wf.Name, 1)
 
 	update(t, env, dep, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "web:2" })

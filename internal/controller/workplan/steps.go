@@ -105,14 +105,18 @@ func terminationMessage(t *corev1.ContainerStateTerminated) string {
 	return truncateHead(msg, maxStepMessage)
 }
 
-// endSteps freezes the steps of a run that just ended: steps that never
-// started are Skipped, steps still running are Failed (their pod is being
-// stopped) with why.
+// endSteps freezes the steps of a run that just ended: steps whose container
+// could not start (the kubelet's reason is in their message) are Failed, as
+// they are in a local run; other steps that never started are Skipped; steps
+// still running are Failed (their pod is being stopped) with why.
 func endSteps(steps []kubeciv1.StepStatus, why string) {
 	for i := range steps {
 		switch steps[i].Phase {
 		case kubeciv1.StepWaiting:
 			steps[i].Phase = kubeciv1.StepSkipped
+			if steps[i].Message != "" {
+				steps[i].Phase = kubeciv1.StepFailed
+			}
 		case kubeciv1.StepRunning:
 			steps[i].Phase = kubeciv1.StepFailed
 			steps[i].Message = kubeciv1.TruncateMessage("stopped: "+why, maxStepMessage)
