@@ -13,25 +13,31 @@ import (
 	"github.com/kubeci/kubeci/internal/names"
 )
 
-// finishRun runs the single task of a one-step Workflow's run to success.
-func finishRun(h *harness, name string) {
+// finishRun runs the single task of a one-step Workflow's run to success,
+// its workspace cleaner exiting with cleanerCode.
+func finishRun(h *harness, name string, cleanerCode int32) {
 	h.t.Helper()
 	wf := h.createWorkflow(func(wf *kubeciv1.Workflow) { wf.Spec.Steps = wf.Spec.Steps[:1] })
 	h.createRun(wf, name)
 	pod := names.TaskPod(name, 0)
 	h.runPod(pod)
-	h.endPod(pod, nil)
+	h.endPod(pod, map[string]int32{cleanerName: cleanerCode})
 	h.waitPhase(name, kubeciv1.WorkplanCompleted)
 }
 
-// A failing cleanup pod is reported and retried after its backoff; the
+// A run whose last pod's workspace cleaner failed is cleaned by a cleanup
+// pod. A failing cleanup pod is reported and retried after its backoff; the
 // retry's success cleans the workspace and removes every cleanup pod.
 func TestFailingCleanupIsRetriedAndReported(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, workplan.Options{})
-	finishRun(h, "retry")
+	finishRun(h, "retry", 1)
+	wp := h.waitCleaned("retry", kubeciv1.ReasonCleanupPending)
+	if c := findCondition(wp, kubeciv1.ConditionWorkspaceCleaned); !strings.Contains(c.Message, "pod retry-cleanup removes") {
+		t.Errorf("WorkspaceCleaned message %q: the failed cleaner should be followed by a cleanup pod", c.Message)
+	}
 	h.runCleanup("retry", 1, 1)
-	wp := h.waitRun("retry", "cleanup failed", func(wp *kubeciv1.Workplan) bool {
+	wp = h.waitRun("retry", "cleanup failed", func(wp *kubeciv1.Workplan) bool {
 		c := findCondition(wp, kubeciv1.ConditionWorkspaceCleaned)
 		return c != nil && c.Reason == kubeciv1.ReasonCleanupFailed
 	})
@@ -56,7 +62,7 @@ func TestFailingCleanupIsRetriedAndReported(t *testing.T) {
 func TestCleanupOfADeletedNodeIsAbandoned(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, workplan.Options{})
-	finishRun(h, "node-gone")
+	finishRun(h, "node-gone", 137)
 	h.waitPod(names.CleanupPod("node-gone"))
 	if err := h.c.Delete(h.ctx(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: h.node}}); err != nil {
 		t.Fatal(err)
