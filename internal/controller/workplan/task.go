@@ -47,6 +47,9 @@ func (r *Reconciler) reconcileTask(ctx context.Context, s *scope) error {
 	case err == nil:
 		st.PodName = pod.Name
 		s.taskPods[i] = pod
+		// Say what the next reconcile, seeing the pod, would say, so that it
+		// has no status of its own to write.
+		setProgress(st, s.wp.Generation, progress(pod, i), now)
 		if created {
 			podsCreated.WithLabelValues(podKindTask).Inc()
 		}
