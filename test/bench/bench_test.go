@@ -127,7 +127,7 @@ func TestPodStatusStagesWithSidecar(t *testing.T) {
 	pod := &corev1.Pod{Spec: corev1.PodSpec{
 		InitContainers: []corev1.Container{{Name: "cleaner", RestartPolicy: &always}, {Name: "step-4"}},
 		Containers:     []corev1.Container{{Name: "step-5"}},
-	}}
+	}, Status: corev1.PodStatus{QOSClass: corev1.PodQOSBurstable}} // the sidecar has resources
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var phases []corev1.PodPhase
 	var cleaner []string
@@ -139,6 +139,10 @@ func TestPodStatusStagesWithSidecar(t *testing.T) {
 		next := podStatusAt(pod, stage, t0.Add(time.Duration(i)*time.Second))
 		if next == nil {
 			break
+		}
+		if next.QOSClass != corev1.PodQOSBurstable {
+			// The API server refuses a change of this immutable field.
+			t.Fatalf("write %d changes status.qosClass to %q", i, next.QOSClass)
 		}
 		pod.Status = *next
 		phases = append(phases, next.Phase)

@@ -79,7 +79,10 @@ func podStatusAt(pod *corev1.Pod, stage int, now time.Time) *corev1.PodStatus {
 	}
 	st.HostIP = "127.0.0.1"
 	st.HostIPs = []corev1.HostIP{{IP: "127.0.0.1"}}
-	st.QOSClass = corev1.PodQOSBestEffort
+	// status.qosClass is the API server's, set at creation from the
+	// containers' resources, and immutable: a kubelet leaves it alone. (Writing
+	// BestEffort here once made every status write of a pod with resources,
+	// Kube CI's cleanup pods, fail as invalid, so they never ran.)
 
 	finishedInit := min(next-1, nInit)
 	st.InitContainerStatuses = make([]corev1.ContainerStatus, len(pod.Spec.InitContainers))
