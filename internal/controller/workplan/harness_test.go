@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -427,8 +428,10 @@ func (h *harness) finishStoppedPod(name string) {
 	h.setPodStatus(name, func(p *corev1.Pod) {
 		now := metav1.Now()
 		p.Status.Phase, p.Status.Reason = corev1.PodFailed, "DeadlineExceeded"
+		// setContainers replaces the statuses: read them before.
+		before := append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...)
 		setContainers(p, func(c corev1.Container) corev1.ContainerState {
-			for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+			for _, cs := range before {
 				if cs.Name == c.Name && cs.State.Running != nil && c.Name == cleanerName && c.RestartPolicy != nil {
 					// The workspace cleaner removes the workspace when stopped.
 					return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed",
