@@ -57,7 +57,7 @@ func main() {
 	fs.StringVar(&f.workplan.WorkspaceRoot, "workspace-root", workplan.DefaultWorkspaceRoot,
 		"Folder on each node holding the runs' workspaces, at <root>/<namespace>/<workflow>/<workplan>.")
 	fs.StringVar(&f.workplan.CleanupImage, "cleanup-image", os.Getenv(envOwnImage),
-		"Image of the pod that removes a finished run's workspace with kubeci-operator cleanup: Kube CI's image, by digest (default $"+envOwnImage+", the operator's own image in the shipped Deployment).")
+		"Image that removes a finished run's workspace with kubeci-operator cleanup, in the last task pod's workspace cleaner (a native sidecar) or a cleanup pod: Kube CI's image, by digest (default $"+envOwnImage+", the operator's own image in the shipped Deployment).")
 	fs.DurationVar(&f.workplan.ImagePullGracePeriod, "image-pull-grace-period", workplan.DefaultImagePullGracePeriod,
 		"How long a step's container may fail to start (image pull errors) before the run fails.")
 	fs.DurationVar(&f.workplan.UnschedulableGracePeriod, "unschedulable-grace-period", workplan.DefaultUnschedulableGracePeriod,

@@ -25,8 +25,9 @@ type Options struct {
 	// WorkspaceRoot is the folder on every node under which runs keep their
 	// workspaces, at <root>/<namespace>/<workflow>/<workplan>. Default "/kubeci".
 	WorkspaceRoot string
-	// CleanupImage is the image of the pod that removes a finished run's
-	// workspace with CleanupCommand: Kube CI's own image, by digest (the
+	// CleanupImage is the image that removes a finished run's workspace with
+	// the cleanup subcommand (cleanupCommand), in the workspace cleaner of the
+	// last task's pod and in cleanup pods: Kube CI's own image, by digest (the
 	// shipped Deployment gives the operator its own image). Required.
 	CleanupImage string
 
