@@ -172,6 +172,82 @@ func TestFailingStepFailsTheRun(t *testing.T) {
 	})
 }
 
+// The last task's workspace cleaner also cleans after a failure in that
+// task, and after a cancel while that task runs: a real kubelet stops it (with
+// SIGTERM) once the steps have exited or been stopped.
+func TestWorkspaceCleanerAfterFailureAndCancel(t *testing.T) {
+	cl, c := installKubeCI(t)
+	ns := workflowNamespace(t, cl, c, "", "configmaps")
+	workflow := func(name, last string) *kubeciv1.Workflow {
+		return &kubeciv1.Workflow{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: kubeciv1.WorkflowSpec{
+				Steps: []kubeciv1.Step{
+					{Name: "prepare", Image: images.Busybox, Commands: []string{"sh", "-c", "touch /kubeci/a"}},
+					{Name: "left", Image: images.Busybox, Commands: []string{"true"}, Dependency: []string{"prepare"}},
+					{Name: "right", Image: images.Busybox, Commands: []string{"true"}, Dependency: []string{"prepare"}},
+					{Name: "last", Image: images.Busybox, Commands: []string{"sh", "-c", last}, Dependency: []string{"left", "right"}},
+				},
+				Triggers: []kubeciv1.Trigger{{APIVersion: "v1", Kind: "ConfigMap", Name: name, OnAddOrUpdate: true}},
+			},
+		}
+	}
+	start := func(wf *kubeciv1.Workflow) {
+		t.Helper()
+		if err := c.Create(t.Context(), wf); err != nil {
+			t.Fatal(err)
+		}
+		waitWatching(t, c, wf)
+		if err := c.Create(t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: wf.Name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cleanedByCleaner := func(wp *kubeciv1.Workplan) {
+		t.Helper()
+		workspaceGone(t, wp)
+		cond := meta.FindStatusCondition(wp.Status.Conditions, kubeciv1.ConditionWorkspaceCleaned)
+		if cond == nil || cond.Status != metav1.ConditionTrue || !strings.Contains(cond.Message, "workspace cleaner of pod "+names.TaskPod(wp.Name, 1)) {
+			t.Errorf("run %s (%s: %s): WorkspaceCleaned = %+v, want True, by the last pod's workspace cleaner", wp.Name, wp.Status.Phase, wp.Status.Reason, cond)
+		}
+	}
+
+	// A step of the last task fails.
+	failing := workflow("last-fails", "echo failing; exit 4")
+	start(failing)
+	run := waitRuns(t, c, ns, failing.Name, 1)[0]
+	if run.Status.Phase != kubeciv1.WorkplanFailed || !strings.Contains(run.Status.Reason, `"last"`) {
+		t.Errorf("run %s: %s (%s), want Failed by step last", run.Name, run.Status.Phase, run.Status.Reason)
+	}
+	cleanedByCleaner(&run)
+
+	// The run is cancelled while its last task runs.
+	slow := workflow("last-cancelled", "sleep 300")
+	start(slow)
+	var wp kubeciv1.Workplan
+	poll(t, "the last task to run", runTimeout, func() error {
+		rs := runs(t, c, ns, slow.Name)
+		if len(rs) != 1 {
+			return fmt.Errorf("%d runs", len(rs))
+		}
+		wp = rs[0]
+		for _, s := range wp.Status.Steps {
+			if s.Name == "last" && s.Phase == kubeciv1.StepRunning {
+				return nil
+			}
+		}
+		return fmt.Errorf("run %s: %s (%s)", wp.Name, wp.Status.Phase, wp.Status.Reason)
+	})
+	patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"cancelled":true}}`))
+	if err := c.Patch(t.Context(), &wp, patch); err != nil {
+		t.Fatal(err)
+	}
+	run = waitRuns(t, c, ns, slow.Name, 1)[0]
+	if cond := meta.FindStatusCondition(run.Status.Conditions, kubeciv1.ConditionSucceeded); cond == nil || cond.Reason != kubeciv1.ReasonCancelled {
+		t.Errorf("run %s: Succeeded = %+v, want Cancelled", run.Name, cond)
+	}
+	cleanedByCleaner(&run)
+}
+
 // Deleting a Workflow removes its Workplans and their pods.
 func TestDeletingWorkflowRemovesItsRuns(t *testing.T) {
 	cl, c := installKubeCI(t)

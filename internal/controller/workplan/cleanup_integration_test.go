@@ -100,3 +100,21 @@ func TestNodeNotReadyPastGracePeriodFailsTheRun(t *testing.T) {
 	// The node never comes back: the cleanup is given up too.
 	h.waitCleaned(run, kubeciv1.ReasonCleanupAbandoned)
 }
+
+// Without the workspace cleaner (clusters without native sidecars), the last
+// task's pod has no sidecar and a cleanup pod cleans every run.
+func TestWithoutWorkspaceCleanerACleanupPodCleans(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, workplan.Options{NoWorkspaceCleaner: true})
+	wf := h.createWorkflow(func(wf *kubeciv1.Workflow) { wf.Spec.Steps = wf.Spec.Steps[:1] })
+	h.createRun(wf, "no-cleaner")
+	pod := h.waitPod(names.TaskPod("no-cleaner", 0))
+	if len(pod.Spec.InitContainers) != 0 {
+		t.Errorf("init containers %v, want none: no workspace cleaner", containerNames(pod.Spec.InitContainers))
+	}
+	h.runPod(pod.Name)
+	h.endPod(pod.Name, nil)
+	h.waitPhase("no-cleaner", kubeciv1.WorkplanCompleted)
+	h.runCleanup("no-cleaner", 1, 0)
+	h.waitCleaned("no-cleaner", kubeciv1.ReasonCleaned)
+}

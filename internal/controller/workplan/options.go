@@ -31,6 +31,13 @@ type Options struct {
 	// shipped Deployment gives the operator its own image). Required.
 	CleanupImage string
 
+	// NoWorkspaceCleaner leaves the workspace cleaner (a native sidecar, see
+	// cleanerFor) out of the last task's pod, so that every run is cleaned by
+	// a cleanup pod: for clusters older than Kubernetes 1.29, whose API server
+	// drops an init container's restartPolicy (the cleaner would then never
+	// let the pod's steps start). Default false: the cleaner is on.
+	NoWorkspaceCleaner bool
+
 	// ImagePullGracePeriod is how long a step's container may fail to start
 	// (image pull errors, a missing ConfigMap or Secret it references) before
 	// the step fails. Errors that waiting cannot fix (an invalid image name)
@@ -119,4 +126,13 @@ func (o Options) cleanupBackoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, o.MaxCleanupBackoff)
+}
+
+// cleanerImage is the image of the workspace cleaner, or "" when there is
+// none.
+func (o Options) cleanerImage() string {
+	if o.NoWorkspaceCleaner {
+		return ""
+	}
+	return o.CleanupImage
 }

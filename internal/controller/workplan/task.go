@@ -37,7 +37,7 @@ func (r *Reconciler) reconcileTask(ctx context.Context, s *scope) error {
 	}
 
 	st, i := &s.wp.Status, d.Create
-	pod, err := taskPod(s.wp, i, r.Options.WorkspaceRoot, st.NodeName, r.Options.CleanupImage)
+	pod, err := taskPod(s.wp, i, r.Options.WorkspaceRoot, st.NodeName, r.Options.cleanerImage())
 	if err != nil {
 		endRun(st, s.wp.Generation, kubeciv1.ReasonPodRejected, err.Error(), now)
 		return nil
