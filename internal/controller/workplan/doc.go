@@ -47,7 +47,8 @@
 //     containers (they get their grace period) and the pod ends Failed. A pod
 //     that never started has nothing to keep and is deleted (stopPod).
 //
-//  6. Cleanup. The last task's pod carries the workspace cleaner: a native
+//  6. Cleanup. The last task's pod carries the workspace cleaner (unless
+//     Options.NoWorkspaceCleaner, for clusters without native sidecars): a native
 //     sidecar (its first init container, restartPolicy Always) running the
 //     operator's cleanup subcommand with --on-sigterm from Kube CI's own image
 //     (Options.CleanupImage) as root, mounting the workflow's folder. The
