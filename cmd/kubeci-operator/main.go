@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -57,7 +58,13 @@ func main() {
 	fs.StringVar(&f.workplan.WorkspaceRoot, "workspace-root", workplan.DefaultWorkspaceRoot,
 		"Folder on each node holding the runs' workspaces, at <root>/<namespace>/<workflow>/<workplan>.")
 	fs.StringVar(&f.workplan.CleanupImage, "cleanup-image", os.Getenv(envOwnImage),
-		"Image of the pod that removes a finished run's workspace with kubeci-operator cleanup: Kube CI's image, by digest (default $"+envOwnImage+", the operator's own image in the shipped Deployment).")
+		"Image that removes a finished run's workspace with kubeci-operator cleanup, in the last task pod's workspace cleaner (a native sidecar) or a cleanup pod: Kube CI's image, by digest (default $"+envOwnImage+", the operator's own image in the shipped Deployment).")
+	fs.BoolFunc("workspace-cleaner", "Clean a run's workspace from its last task's pod with a native sidecar, so that only runs that end before their last task need a cleanup pod (default true; =false on clusters older than Kubernetes 1.29, which lack native sidecars).",
+		func(v string) error {
+			on, err := strconv.ParseBool(v)
+			f.workplan.NoWorkspaceCleaner = !on
+			return err
+		})
 	fs.DurationVar(&f.workplan.ImagePullGracePeriod, "image-pull-grace-period", workplan.DefaultImagePullGracePeriod,
 		"How long a step's container may fail to start (image pull errors) before the run fails.")
 	fs.DurationVar(&f.workplan.UnschedulableGracePeriod, "unschedulable-grace-period", workplan.DefaultUnschedulableGracePeriod,

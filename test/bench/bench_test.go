@@ -4,6 +4,7 @@ package main
 // `make bench`, not `go test`.
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -115,6 +116,58 @@ func TestPodStatusStages(t *testing.T) {
 	// step-2 ran from the first write after step-1 ended until the next.
 	if got := pod.Status.InitContainerStatuses[1].State.Terminated; !got.StartedAt.Time.Equal(t0.Add(time.Second)) || !got.FinishedAt.Time.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("step-2 ran %v to %v, want 1s to 2s", got.StartedAt, got.FinishedAt)
+	}
+}
+
+// A native sidecar (Kube CI's workspace cleaner) adds no status write: it
+// runs from the first write, with the first init container, and is written
+// terminated with exit code 0 in the write that ends the pod.
+func TestPodStatusStagesWithSidecar(t *testing.T) {
+	always := corev1.ContainerRestartPolicyAlways
+	pod := &corev1.Pod{Spec: corev1.PodSpec{
+		InitContainers: []corev1.Container{{Name: "cleaner", RestartPolicy: &always}, {Name: "step-4"}},
+		Containers:     []corev1.Container{{Name: "step-5"}},
+	}, Status: corev1.PodStatus{QOSClass: corev1.PodQOSBurstable}} // the sidecar has resources
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var phases []corev1.PodPhase
+	var cleaner []string
+	for i := 0; ; i++ {
+		stage := podStage(pod)
+		if stage != i {
+			t.Fatalf("after %d writes the pod shows stage %d", i, stage)
+		}
+		next := podStatusAt(pod, stage, t0.Add(time.Duration(i)*time.Second))
+		if next == nil {
+			break
+		}
+		if next.QOSClass != corev1.PodQOSBurstable {
+			// The API server refuses a change of this immutable field.
+			t.Fatalf("write %d changes status.qosClass to %q", i, next.QOSClass)
+		}
+		pod.Status = *next
+		phases = append(phases, next.Phase)
+		st := next.InitContainerStatuses[0].State
+		switch {
+		case st.Terminated != nil:
+			cleaner = append(cleaner, fmt.Sprintf("exited %d", st.Terminated.ExitCode))
+		case st.Running != nil:
+			cleaner = append(cleaner, "running")
+		default:
+			cleaner = append(cleaner, "waiting")
+		}
+		if i > 10 {
+			t.Fatal("the pod never finishes")
+		}
+	}
+	// As many writes as without the sidecar: step-4 runs, step-5 runs, ended.
+	if diff := cmp.Diff([]corev1.PodPhase{corev1.PodPending, corev1.PodRunning, corev1.PodSucceeded}, phases); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"running", "running", "exited 0"}, cleaner); diff != "" {
+		t.Errorf("the sidecar's states, write by write (-want +got):\n%s", diff)
+	}
+	if got := pod.Status.InitContainerStatuses[1].State.Terminated; got == nil || got.ExitCode != 0 {
+		t.Errorf("step-4: want exited 0, got %+v", pod.Status.InitContainerStatuses[1].State)
 	}
 }
 

@@ -322,7 +322,8 @@ func (b *bench) logf(format string, args ...any) {
 
 // simulatorNote says how pods are run, for the results.
 const simulatorNote = "the harness's own node simulator (test/bench/node.go): one Ready node; pods bound through pods/binding, " +
-	"each container state change written to pods/status as a kubelet would; no kube-scheduler, no kubelet, no kwok"
+	"each container state change written to pods/status as a kubelet would (a native sidecar starts and stops with the writes around it); " +
+	"no kube-scheduler, no kubelet, no kwok"
 
 func gitCommit(root string) string {
 	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output()

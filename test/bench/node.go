@@ -27,7 +27,9 @@ import (
 // subresource, as kube-scheduler does), then writes their status as a kubelet
 // would, one write per container state change: each init container runs for
 // stepDuration and exits 0, then the containers run for stepDuration and exit
-// 0, and the pod Succeeds. It also does what the kubelet and the garbage
+// 0, and the pod Succeeds. A native sidecar (an init container with
+// restartPolicy Always) is started and stopped with the writes around it, as
+// a kubelet does, without a write of its own (podstatus.go). It also does what the kubelet and the garbage
 // collector (which envtest lacks) do for deleted pods and Workplans: removes
 // a pod being deleted, and the pods of a deleted Workplan.
 type nodeSim struct {
@@ -227,7 +229,7 @@ func (s *nodeSim) sync(ctx context.Context, key types.NamespacedName) (after tim
 	if next == nil {
 		return 0, nil
 	}
-	nInit := len(pod.Spec.InitContainers)
+	nInit := regularInits(pod)
 	if s.executor != nil && stage+1 == nInit+2 {
 		if err := s.executor.finishing(ctx, pod); err != nil {
 			return 0, err

@@ -43,6 +43,10 @@ type operator struct {
 	exitUsage usage
 }
 
+// benchCleanupImage is the operator's own image as the bench gives it: the
+// image of its workspace cleaners and cleanup pods.
+const benchCleanupImage = "kubeci.local/kubeci:bench"
+
 // startOperator starts binary with kubeconfig, its metrics, probes and pprof
 // on free loopback ports, its log in logDir/operator-<label>.log, and waits
 // until it is ready.
@@ -68,6 +72,8 @@ func startOperator(ctx context.Context, binary, kubeconfig, logDir, label string
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
 		"--pprof-bind-address", pprofAddr,
+		// Never pulled: the simulated node runs no image.
+		"--cleanup-image", benchCleanupImage,
 	}, extraArgs...)
 	op.cmd = exec.Command(binary, args...)
 	op.cmd.Stdout, op.cmd.Stderr = op.log, op.log

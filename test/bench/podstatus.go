@@ -16,6 +16,14 @@ import (
 //	nInit+2           the containers exited 0 (phase Succeeded)
 //
 // A pod without init containers goes from 0 to 1 (Running) to 2 (Succeeded).
+//
+// nInit counts the regular init containers. A native sidecar (an init
+// container with restartPolicy Always, as Kube CI's workspace cleaner in a
+// run's last task pod) adds no stage of its own: a kubelet starts it just
+// before the first regular init container and reports both in its next status
+// write, so here it is running from stage 1 on; and a kubelet stops it once
+// the containers have exited, before the pod may be reported Succeeded, so
+// here it is written terminated (exit 0) in the write that ends the pod.
 
 // podStage is the stage pod's status shows.
 func podStage(pod *corev1.Pod) int {
@@ -23,7 +31,7 @@ func podStage(pod *corev1.Pod) int {
 	if st.StartTime == nil {
 		return 0
 	}
-	nInit := len(pod.Spec.InitContainers)
+	nInit := regularInits(pod)
 	switch st.Phase {
 	case corev1.PodSucceeded, corev1.PodFailed:
 		return nInit + 2
@@ -31,19 +39,35 @@ func podStage(pod *corev1.Pod) int {
 		return nInit + 1
 	}
 	done := 0
-	for _, cs := range st.InitContainerStatuses {
-		if cs.State.Terminated != nil {
+	for i, cs := range st.InitContainerStatuses {
+		if cs.State.Terminated != nil && (i >= len(pod.Spec.InitContainers) || !isSidecar(pod.Spec.InitContainers[i])) {
 			done++
 		}
 	}
 	return min(done+1, nInit+1)
 }
 
+// isSidecar reports whether an init container is a native sidecar.
+func isSidecar(c corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// regularInits counts pod's init containers that are not sidecars.
+func regularInits(pod *corev1.Pod) int {
+	n := 0
+	for _, c := range pod.Spec.InitContainers {
+		if !isSidecar(c) {
+			n++
+		}
+	}
+	return n
+}
+
 // podStatusAt is the status of pod's next stage after stage, written at now;
 // nil once the pod has finished. Containers each ran for as long as the
 // stages before say; only the last transition is at now.
 func podStatusAt(pod *corev1.Pod, stage int, now time.Time) *corev1.PodStatus {
-	nInit := len(pod.Spec.InitContainers)
+	nInit := regularInits(pod)
 	next := stage + 1
 	if next > nInit+2 {
 		return nil
@@ -55,19 +79,32 @@ func podStatusAt(pod *corev1.Pod, stage int, now time.Time) *corev1.PodStatus {
 	}
 	st.HostIP = "127.0.0.1"
 	st.HostIPs = []corev1.HostIP{{IP: "127.0.0.1"}}
-	st.QOSClass = corev1.PodQOSBestEffort
+	// status.qosClass is the API server's, set at creation from the
+	// containers' resources, and immutable: a kubelet leaves it alone. (Writing
+	// BestEffort here once made every status write of a pod with resources,
+	// Kube CI's cleanup pods, fail as invalid, so they never ran.)
 
 	finishedInit := min(next-1, nInit)
-	st.InitContainerStatuses = make([]corev1.ContainerStatus, nInit)
-	for i, c := range pod.Spec.InitContainers {
+	st.InitContainerStatuses = make([]corev1.ContainerStatus, len(pod.Spec.InitContainers))
+	i := 0 // index among the regular init containers
+	for k, c := range pod.Spec.InitContainers {
 		cs := containerStatus(c, prevState(pod.Status.InitContainerStatuses, c.Name))
 		switch {
+		case isSidecar(c) && next == nInit+2:
+			cs.State = terminatedSince(runningSince(cs.State, t), t)
+			cs.Ready = false
+		case isSidecar(c):
+			cs.State = runningSince(cs.State, t)
+			cs.Ready, cs.Started = true, ptr.To(true)
 		case i < finishedInit:
 			cs.State = terminatedSince(cs.State, t)
 		case i == finishedInit:
 			cs.State = runningSince(cs.State, t)
 		}
-		st.InitContainerStatuses[i] = cs
+		if !isSidecar(c) {
+			i++
+		}
+		st.InitContainerStatuses[k] = cs
 	}
 	st.ContainerStatuses = make([]corev1.ContainerStatus, len(pod.Spec.Containers))
 	for i, c := range pod.Spec.Containers {

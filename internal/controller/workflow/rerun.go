@@ -43,6 +43,7 @@ func (r *Reconciler) reconcileRerunRequest(ctx context.Context, wf *kubeciv1.Wor
 	}
 	wp := plan.Rerun(wf, original, names.Workplan(wf.Name, string(wf.UID), "rerun", req))
 	wp.Labels[kubeciv1.LabelRunRequest] = names.RunRequest(req)
+	withCleanupFinalizer(wp)
 	switch err := r.Create(ctx, wp); {
 	case apierrors.IsAlreadyExists(err):
 	case err != nil:

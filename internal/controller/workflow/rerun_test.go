@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,6 +76,9 @@ func TestRerunRequests(t *testing.T) {
 	rerun := got[1]
 	if rerun.Name == original.Name {
 		rerun = got[0]
+	}
+	if !slices.Contains(rerun.Finalizers, kubeciv1.FinalizerWorkspaceCleanup) {
+		t.Errorf("a rerun is created with the workspace-cleanup finalizer, got %v", rerun.Finalizers)
 	}
 	if diff := cmp.Diff(original.Spec.Tasks, rerun.Spec.Tasks); diff != "" {
 		t.Errorf("a rerun runs the original's tasks (-original +rerun):\n%s", diff)

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 	"github.com/kubeci/kubeci/internal/names"
@@ -92,6 +93,7 @@ func (r *Reconciler) startRun(ctx context.Context, wf *kubeciv1.Workflow, ev kub
 	for k, v := range labels {
 		wp.Labels[k] = v
 	}
+	withCleanupFinalizer(wp)
 	if err := r.Create(ctx, wp); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return false, nil
@@ -101,6 +103,14 @@ func (r *Reconciler) startRun(ctx context.Context, wf *kubeciv1.Workflow, ev kub
 	workplansCreated.WithLabelValues(string(ev.Event)).Inc()
 	r.Recorder.Eventf(wf, wp, corev1.EventTypeNormal, "Triggered", "Trigger", "started Workplan %s (%s)", wp.Name, describeEvent(ev))
 	return true, nil
+}
+
+// withCleanupFinalizer gives a Workplan about to be created the finalizer
+// with which the Workplan controller sees to its workspace's cleanup, so that
+// controller need not add it with a request of its own before the first pod
+// (it still does for Workplans created otherwise, for example with kubectl).
+func withCleanupFinalizer(wp *kubeciv1.Workplan) {
+	controllerutil.AddFinalizer(wp, kubeciv1.FinalizerWorkspaceCleanup)
 }
 
 // describeEvent says what started a run, for events.

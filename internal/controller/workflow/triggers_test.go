@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 
@@ -44,6 +45,11 @@ func TestDesignDocWorkflowFiresOncePerChange(t *testing.T) {
 	owner := metav1.GetControllerOf(&got[0])
 	if owner == nil || owner.Kind != "Workflow" || owner.Name != wf.Name {
 		t.Errorf("the Workplan must be owned by its Workflow, got %+v", owner)
+	}
+	// Created with the workspace-cleanup finalizer: the Workplan controller
+	// need not add it with a request of its own.
+	if !slices.Equal(got[0].Finalizers, []string{kubeciv1.FinalizerWorkspaceCleanup}) {
+		t.Errorf("the Workplan's finalizers = %v, want [%s] from its creation", got[0].Finalizers, kubeciv1.FinalizerWorkspaceCleanup)
 	}
 	if got[0].GenerateName != "" || len(got[0].Name) <= len(wf.Name) || got[0].Name[:len(wf.Name)+1] != wf.Name+"-" {
 		t.Errorf("the Workplan name must have the form <workflow>-<hash>, got %q", got[0].Name)

@@ -45,8 +45,10 @@ type cleanupDecision struct {
 }
 
 // decideCleanup decides the cleanup of a run's workspace once the run has
-// ended and all its task pods have stopped: nothing to clean when no pod
-// reached a node; else cleanup pods on that node, one after the other, each
+// ended and all its task pods have stopped: done when the last task's pod
+// ended with its workspace cleaner exited 0 (cleanedBySidecar), which is
+// every run that got that far; nothing to clean when no pod reached a node;
+// else cleanup pods on that node, one after the other, each
 // after a growing backoff, until one succeeds or Options.CleanupAttempts have
 // failed. The cleanup is abandoned, and says so, when the node is lost or a
 // cleanup pod cannot be scheduled or started within its grace period. Failed
@@ -61,6 +63,11 @@ func decideCleanup(in cleanupInput) cleanupDecision {
 		return cleanupDecision{Done: true, Delete: sortedPods(in.CleanupPods)}
 	}
 	c := &cleanupStep{in: in, dir: workspacePath(in.Options.WorkspaceRoot, in.Workplan)}
+	if pod := cleanedBySidecar(in.Workplan, in.TaskPods); pod != nil {
+		c.d.Done, c.d.Delete = true, sortedPods(in.CleanupPods)
+		return c.set(metav1.ConditionTrue, kubeciv1.ReasonCleaned, "removed %s from node %s (the workspace cleaner of pod %s)",
+			c.dir, pod.Spec.NodeName, pod.Name)
+	}
 	lost, why, wait := in.Node.lost(in.Now, in.Options.NodeLostGracePeriod)
 	if lost {
 		return c.abandon("%s", why)
@@ -82,6 +89,24 @@ func decideCleanup(in cleanupInput) cleanupDecision {
 	}
 	attempt := slices.Max(slices.Collect(maps.Keys(in.CleanupPods)))
 	return c.follow(attempt, in.CleanupPods[attempt])
+}
+
+// cleanedBySidecar returns the last task's pod of wp when it has ended
+// (Succeeded or Failed, so no step of the run runs any more) with its
+// workspace cleaner terminated with exit code 0: the kubelet stopped the
+// cleaner once the steps had exited and it removed the workspace. It returns
+// nil in every other case, which a cleanup pod handles: the run ended before
+// its last task's pod ran, that pod was deleted or lost, or its cleaner is
+// missing, failed, or has no terminated state.
+func cleanedBySidecar(wp *kubeciv1.Workplan, pods map[int]*corev1.Pod) *corev1.Pod {
+	pod := pods[len(wp.Spec.Tasks)-1]
+	if pod == nil || pod.Spec.NodeName == "" || (pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed) {
+		return nil
+	}
+	if cs := cleanerStatus(pod); cs != nil && cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 {
+		return pod
+	}
+	return nil
 }
 
 // cleanupStep builds a cleanup decision.

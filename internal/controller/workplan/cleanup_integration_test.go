@@ -13,23 +13,27 @@ import (
 	"github.com/kubeci/kubeci/internal/names"
 )
 
-// finishRun runs the single task of a one-step Workflow's run to success.
-func finishRun(h *harness, name string) {
+// finishRun runs the single task of a one-step Workflow's run to success,
+// its workspace cleaner exiting with cleanerCode.
+func finishRun(h *harness, name string, cleanerCode int32) {
 	h.t.Helper()
 	wf := h.createWorkflow(func(wf *kubeciv1.Workflow) { wf.Spec.Steps = wf.Spec.Steps[:1] })
 	h.createRun(wf, name)
 	pod := names.TaskPod(name, 0)
 	h.runPod(pod)
-	h.endPod(pod, nil)
+	h.endPod(pod, map[string]int32{cleanerName: cleanerCode})
 	h.waitPhase(name, kubeciv1.WorkplanCompleted)
 }
 
-// A failing cleanup pod is reported and retried after its backoff; the
+// A run whose last pod's workspace cleaner failed is cleaned by a cleanup
+// pod. A failing cleanup pod is reported and retried after its backoff; the
 // retry's success cleans the workspace and removes every cleanup pod.
 func TestFailingCleanupIsRetriedAndReported(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, workplan.Options{})
-	finishRun(h, "retry")
+	finishRun(h, "retry", 1)
+	// The cleaner failed: a cleanup pod does its work (runCleanup waits for
+	// it).
 	h.runCleanup("retry", 1, 1)
 	wp := h.waitRun("retry", "cleanup failed", func(wp *kubeciv1.Workplan) bool {
 		c := findCondition(wp, kubeciv1.ConditionWorkspaceCleaned)
@@ -56,7 +60,7 @@ func TestFailingCleanupIsRetriedAndReported(t *testing.T) {
 func TestCleanupOfADeletedNodeIsAbandoned(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, workplan.Options{})
-	finishRun(h, "node-gone")
+	finishRun(h, "node-gone", 137)
 	h.waitPod(names.CleanupPod("node-gone"))
 	if err := h.c.Delete(h.ctx(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: h.node}}); err != nil {
 		t.Fatal(err)
@@ -95,4 +99,22 @@ func TestNodeNotReadyPastGracePeriodFailsTheRun(t *testing.T) {
 	}
 	// The node never comes back: the cleanup is given up too.
 	h.waitCleaned(run, kubeciv1.ReasonCleanupAbandoned)
+}
+
+// Without the workspace cleaner (clusters without native sidecars), the last
+// task's pod has no sidecar and a cleanup pod cleans every run.
+func TestWithoutWorkspaceCleanerACleanupPodCleans(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, workplan.Options{NoWorkspaceCleaner: true})
+	wf := h.createWorkflow(func(wf *kubeciv1.Workflow) { wf.Spec.Steps = wf.Spec.Steps[:1] })
+	h.createRun(wf, "no-cleaner")
+	pod := h.waitPod(names.TaskPod("no-cleaner", 0))
+	if len(pod.Spec.InitContainers) != 0 {
+		t.Errorf("init containers %v, want none: no workspace cleaner", containerNames(pod.Spec.InitContainers))
+	}
+	h.runPod(pod.Name)
+	h.endPod(pod.Name, nil)
+	h.waitPhase("no-cleaner", kubeciv1.WorkplanCompleted)
+	h.runCleanup("no-cleaner", 1, 0)
+	h.waitCleaned("no-cleaner", kubeciv1.ReasonCleaned)
 }

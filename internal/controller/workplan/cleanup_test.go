@@ -1,6 +1,7 @@
 package workplan
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +64,7 @@ func cleanupExited(code int32, at time.Time) func(*corev1.Pod) {
 func TestDecideCleanup(t *testing.T) {
 	o := testOptions
 	now := t0.Add(time.Minute)
+	podEnded := ended
 	ended := withStatus(docWorkplan(t), func(st *kubeciv1.WorkplanStatus) {
 		st.Phase, st.NodeName, st.PodName = kubeciv1.WorkplanFailed, "node-a", taskPodName(0)
 	})
@@ -89,6 +91,24 @@ func TestDecideCleanup(t *testing.T) {
 		return out
 	}
 
+	// The run got to its last task, whose pod carries the workspace cleaner.
+	lastRan := func(phase corev1.PodPhase, codes map[string]int32, drop ...string) map[int]*corev1.Pod {
+		last := podOf(t, ended, 1, boundTo("node-a"), func(p *corev1.Pod) {
+			states := allExited(p)
+			for name, code := range codes {
+				states[name] = exited(code, t0.Add(2*time.Second), t0.Add(3*time.Second))
+			}
+			podEnded(phase, states)(p)
+			p.Status.InitContainerStatuses = slices.DeleteFunc(p.Status.InitContainerStatuses, func(cs corev1.ContainerStatus) bool {
+				return slices.Contains(drop, cs.Name)
+			})
+		})
+		return map[int]*corev1.Pod{0: stopped[0], 1: last}
+	}
+	bySidecar := "removed " + dir + " from node node-a (the workspace cleaner of pod my-workflow-run1-task-1)"
+	firstCleanupPod := cleanupSummary{Status: metav1.ConditionFalse, Reason: kubeciv1.ReasonCleanupPending,
+		Message: "pod my-workflow-run1-cleanup removes " + dir + " from node node-a", Create: 1}
+
 	cases := []struct {
 		name    string
 		wp      *kubeciv1.Workplan
@@ -97,6 +117,76 @@ func TestDecideCleanup(t *testing.T) {
 		node    nodeState
 		want    cleanupSummary
 	}{{
+		name: "the last pod's workspace cleaner removed the workspace: done, no cleanup pod",
+		wp:   ended,
+		task: lastRan(corev1.PodSucceeded, nil),
+		node: ready,
+		want: cleanupSummary{Status: metav1.ConditionTrue, Reason: kubeciv1.ReasonCleaned, Message: bySidecar, Done: true},
+	}, {
+		name: "the last pod failed a step, its cleaner still removed the workspace: done",
+		wp:   ended,
+		task: lastRan(corev1.PodFailed, map[string]int32{"step-5": 2}),
+		node: ready,
+		want: cleanupSummary{Status: metav1.ConditionTrue, Reason: kubeciv1.ReasonCleaned, Message: bySidecar, Done: true},
+	}, {
+		name: "the cleaner's word counts even on a node lost since",
+		wp:   ended,
+		task: lastRan(corev1.PodSucceeded, nil),
+		node: observeNode("node-a", nil),
+		want: cleanupSummary{Status: metav1.ConditionTrue, Reason: kubeciv1.ReasonCleaned, Message: bySidecar, Done: true},
+	}, {
+		name:    "a cleanup pod left from before the cleaner's word is deleted",
+		wp:      ended,
+		task:    lastRan(corev1.PodSucceeded, nil),
+		cleanup: map[int]*corev1.Pod{1: cleanupPodOf(ended, 1)},
+		node:    ready,
+		want:    cleanupSummary{Status: metav1.ConditionTrue, Reason: kubeciv1.ReasonCleaned, Message: bySidecar, Delete: allCleanupPods(1), Done: true},
+	}, {
+		name: "the cleaner exited non-zero: a cleanup pod",
+		wp:   ended,
+		task: lastRan(corev1.PodSucceeded, map[string]int32{cleanerContainer: 1}),
+		node: ready,
+		want: firstCleanupPod,
+	}, {
+		name: "the cleaner was killed (137): a cleanup pod",
+		wp:   ended,
+		task: lastRan(corev1.PodFailed, map[string]int32{cleanerContainer: 137}),
+		node: ready,
+		want: firstCleanupPod,
+	}, {
+		name: "the pod's status lacks the cleaner: a cleanup pod",
+		wp:   ended,
+		task: lastRan(corev1.PodSucceeded, nil, cleanerContainer),
+		node: ready,
+		want: firstCleanupPod,
+	}, {
+		name: "the cleaner still runs, the pod being stopped: wait",
+		wp:   ended,
+		task: map[int]*corev1.Pod{0: stopped[0], 1: podOf(t, ended, 1, boundTo("node-a"), running(map[string]corev1.ContainerState{
+			cleanerContainer: runningState(t0), "step-4": exited(137, t0, t0)}))},
+		node: ready,
+		want: cleanupSummary{Status: metav1.ConditionFalse, Reason: kubeciv1.ReasonCleanupPending,
+			Message: "waiting for pod my-workflow-run1-task-1 to stop before removing the workspace"},
+	}, {
+		name: "a run that failed before its last task: a cleanup pod",
+		wp:   ended,
+		task: map[int]*corev1.Pod{0: podOf(t, ended, 0, boundTo("node-a"), podEnded(corev1.PodFailed, map[string]corev1.ContainerState{
+			"step-1": exited(1, t0, t0)}))},
+		node: ready,
+		want: firstCleanupPod,
+	}, {
+		name: "a cleaner in a pod that is not the last task's does not count",
+		wp:   withStatus(ended, func(*kubeciv1.WorkplanStatus) {}),
+		task: map[int]*corev1.Pod{0: func() *corev1.Pod {
+			p := stopped[0].DeepCopy()
+			p.Spec.InitContainers = append([]corev1.Container{cleanerFor(ended, testCleanupImage)}, p.Spec.InitContainers...)
+			p.Status.InitContainerStatuses = append([]corev1.ContainerStatus{{Name: cleanerContainer,
+				State: exited(0, t0, t0)}}, p.Status.InitContainerStatuses...)
+			return p
+		}()},
+		node: ready,
+		want: firstCleanupPod,
+	}, {
 		name: "nothing while the run goes on",
 		wp:   withStatus(ended, func(st *kubeciv1.WorkplanStatus) { st.Phase = kubeciv1.WorkplanRunning }),
 		node: ready,

@@ -4,9 +4,12 @@
 //
 // # Lifecycle of a Workplan
 //
-//  1. Finalizer. Before the first pod is created the Workplan gets the
+//  1. Finalizer. Before the first pod is created the Workplan has the
 //     kube.ci/workspace-cleanup finalizer, so that a Workplan deleted while it
-//     runs (or with its Workflow) still has its workspace cleaned.
+//     runs (or with its Workflow) still has its workspace cleaned. The
+//     Workflow controller creates Workplans with it; this controller adds it
+//     (one more request) to a Workplan created otherwise, by kubectl for
+//     instance.
 //
 //  2. Tasks. Task i runs in pod <workplan>-task-<i> (names.TaskPod), created
 //     only once task i-1's pod has succeeded: serial steps are init
@@ -44,11 +47,27 @@
 //     containers (they get their grace period) and the pod ends Failed. A pod
 //     that never started has nothing to keep and is deleted (stopPod).
 //
-//  6. Cleanup. Once the run has ended and its pods have stopped, a cleanup
-//     pod (Kube CI's own image, Options.CleanupImage, running the operator's
-//     cleanup subcommand as root) on the run's node removes the workspace
-//     folder, dotfiles included, and nothing else; it is then deleted and the
-//     WorkspaceCleaned condition turns True (Cleaned). When no pod ever
+//  6. Cleanup. The last task's pod carries the workspace cleaner (unless
+//     Options.NoWorkspaceCleaner, for clusters without native sidecars): a native
+//     sidecar (its first init container, restartPolicy Always) running the
+//     operator's cleanup subcommand with --on-sigterm from Kube CI's own image
+//     (Options.CleanupImage) as root, mounting the workflow's folder. The
+//     kubelet starts it before the steps and, once they have all exited (or
+//     the pod is stopped or deleted, after the steps), sends it SIGTERM: it
+//     then removes the workspace folder, dotfiles included, and nothing else,
+//     and exits 0 only if the folder is gone. It is no step: not in
+//     status.steps, and neither its start nor its exit code changes the run's
+//     phase or verdict (a cleaner that cannot start counts as a step that
+//     cannot start, so that the run does not wait forever). When the last
+//     task's pod has ended with the cleaner exited 0, the WorkspaceCleaned
+//     condition turns True (Cleaned) in the same status write that records
+//     the run's end: no cleanup pod. In every other case (the run ended before
+//     its last task's pod ran, that pod was deleted or lost, its cleaner
+//     failed or its status says nothing of it), once the run has ended and
+//     its pods have stopped, a cleanup pod (the same image and subcommand,
+//     without --on-sigterm) on the run's node removes the workspace folder;
+//     it is then deleted and the WorkspaceCleaned condition turns True
+//     (Cleaned). When no pod ever
 //     reached a node there is nothing to clean (NothingToClean). A failing
 //     cleanup pod is retried after a doubling backoff and reported
 //     (CleanupFailed, with an Event); after Options.CleanupAttempts failures,
@@ -78,7 +97,11 @@
 // create) it was deleted from outside, and the run fails rather than
 // silently running the task again. The status is patched once per reconcile
 // with an optimistic lock; Events and metrics are derived from the change
-// between the saved and the new status after the patch succeeds. A run that
+// between the saved and the new status after the patch succeeds. Events are
+// kept for what a person needs told (a failed step, a failed, cancelled or
+// completed run, cleanup trouble): placement and task starts are in the
+// status, and a run that ends and is cleaned in one write gets one Completed
+// Event saying both (events.go). A run that
 // ends has its pods stopped only once that end is saved, so that a reconcile
 // working from a stale cache can never mistake the controller's own
 // deletion for one from outside.

@@ -5,27 +5,30 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
 // Reasons of the Events the controller records on Workplans, besides the
-// Succeeded condition's reasons.
+// Succeeded condition's reasons. Events are kept for what a person needs to
+// be told, and cost the API server one create each: where the run is placed
+// and which pod runs which task are in the Workplan's status (nodeName,
+// podName, steps), so they get no Event; a run that succeeds gets one.
 const (
-	// EventTaskStarted: a task's pod was created.
-	EventTaskStarted = "TaskStarted"
-	// EventNodeSelected: the scheduler placed the run's first pod; every later
-	// pod is pinned to that node.
-	EventNodeSelected = "NodeSelected"
 	// EventStepFailed: a step exited non-zero.
 	EventStepFailed = "StepFailed"
-	// EventCompleted: the run ended with every step succeeded.
+	// EventCompleted: the run ended with every step succeeded. When its
+	// workspace was removed by the same status change (the last task's pod's
+	// workspace cleaner), the note says so too, and there is no separate
+	// WorkspaceCleaned Event.
 	EventCompleted = "Completed"
 	// EventFailed: the run ended Failed; the note says why.
 	EventFailed = "Failed"
 	// EventCancelled: the run was cancelled or its Workplan deleted.
 	EventCancelled = "Cancelled"
-	// EventWorkspaceCleaned: the workspace was removed (or there was none).
+	// EventWorkspaceCleaned: the workspace was removed (or there was none)
+	// after the run's end.
 	EventWorkspaceCleaned = "WorkspaceCleaned"
 	// EventCleanupFailed: a cleanup pod failed; it is retried.
 	EventCleanupFailed = "CleanupFailed"
@@ -55,12 +58,6 @@ func notices(old, cur *kubeciv1.WorkplanStatus) []notice {
 	add := func(eventType, reason, action, format string, args ...any) {
 		out = append(out, notice{eventType, reason, action, kubeciv1.TruncateMessage(fmt.Sprintf(format, args...), maxNote)})
 	}
-	if cur.NodeName != "" && old.NodeName == "" {
-		add(corev1.EventTypeNormal, EventNodeSelected, actionRun, "the run is placed on node %s: its workspace is there and every later pod is pinned to it", cur.NodeName)
-	}
-	if cur.PodName != "" && cur.PodName != old.PodName {
-		add(corev1.EventTypeNormal, EventTaskStarted, actionRun, "task %d runs in pod %s", cur.TaskIndex, cur.PodName)
-	}
 	oldSteps := map[stepKey]kubeciv1.StepPhase{}
 	for _, s := range old.Steps {
 		oldSteps[stepKey{s.Task, s.Name}] = s.Phase
@@ -74,6 +71,11 @@ func notices(old, cur *kubeciv1.WorkplanStatus) []notice {
 			add(corev1.EventTypeWarning, EventStepFailed, actionRun, "%s", note)
 		}
 	}
+	oldClean := meta.FindStatusCondition(old.Conditions, kubeciv1.ConditionWorkspaceCleaned)
+	clean := meta.FindStatusCondition(cur.Conditions, kubeciv1.ConditionWorkspaceCleaned)
+	if clean != nil && oldClean != nil && oldClean.Reason == clean.Reason && oldClean.Message == clean.Message {
+		clean = nil // told already
+	}
 	if cur.Phase.Finished() && !old.Phase.Finished() {
 		reason := ""
 		if c := meta.FindStatusCondition(cur.Conditions, kubeciv1.ConditionSucceeded); c != nil {
@@ -81,16 +83,20 @@ func notices(old, cur *kubeciv1.WorkplanStatus) []notice {
 		}
 		switch reason {
 		case kubeciv1.ReasonCompleted:
-			add(corev1.EventTypeNormal, EventCompleted, actionRun, "%s", cur.Reason)
+			if clean != nil && clean.Status == metav1.ConditionTrue {
+				// Ended and cleaned in one change: one Event says both.
+				add(corev1.EventTypeNormal, EventCompleted, actionRun, "%s; %s", cur.Reason, clean.Message)
+				clean = nil
+			} else {
+				add(corev1.EventTypeNormal, EventCompleted, actionRun, "%s", cur.Reason)
+			}
 		case kubeciv1.ReasonCancelled:
 			add(corev1.EventTypeWarning, EventCancelled, actionRun, "%s", cur.Reason)
 		default:
 			add(corev1.EventTypeWarning, EventFailed, actionRun, "%s: %s", reason, cur.Reason)
 		}
 	}
-	oldClean := meta.FindStatusCondition(old.Conditions, kubeciv1.ConditionWorkspaceCleaned)
-	if c := meta.FindStatusCondition(cur.Conditions, kubeciv1.ConditionWorkspaceCleaned); c != nil &&
-		(oldClean == nil || oldClean.Reason != c.Reason || oldClean.Message != c.Message) {
+	if c := clean; c != nil {
 		switch c.Reason {
 		case kubeciv1.ReasonCleaned, kubeciv1.ReasonNothingToClean:
 			add(corev1.EventTypeNormal, EventWorkspaceCleaned, actionCleanup, "%s", c.Message)

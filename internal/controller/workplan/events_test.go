@@ -33,22 +33,43 @@ func TestNotices(t *testing.T) {
 	completed.Phase, completed.Reason = kubeciv1.WorkplanCompleted, "all 2 tasks succeeded"
 	setCondition(&completed, 1, kubeciv1.ConditionSucceeded, metav1.ConditionTrue, kubeciv1.ReasonCompleted, completed.Reason, t0)
 
+	nextTask := *running.DeepCopy()
+	nextTask.TaskIndex, nextTask.PodName = 1, "run-task-1"
+	bySidecar := "removed /kubeci/ns/wf/run from node node-a (the workspace cleaner of pod run-task-1)"
+	completedClean := *completed.DeepCopy()
+	setCondition(&completedClean, 1, kubeciv1.ConditionWorkspaceCleaned, metav1.ConditionTrue, kubeciv1.ReasonCleaned, bySidecar, t0)
+	completedPending := *completed.DeepCopy()
+	setCondition(&completedPending, 1, kubeciv1.ConditionWorkspaceCleaned, metav1.ConditionFalse, kubeciv1.ReasonCleanupPending, "pending", t0)
+	completedCleanedLater := *completed.DeepCopy()
+	setCondition(&completedCleanedLater, 1, kubeciv1.ConditionWorkspaceCleaned, metav1.ConditionTrue, kubeciv1.ReasonCleaned, "removed /kubeci/ns/wf/run from node node-a", t0)
+	failedClean := *failed.DeepCopy()
+	setCondition(&failedClean, 1, kubeciv1.ConditionWorkspaceCleaned, metav1.ConditionTrue, kubeciv1.ReasonCleaned, bySidecar, t0)
+
 	cases := []struct {
 		name     string
 		old, cur kubeciv1.WorkplanStatus
 		want     []notice
 	}{
 		{"nothing changed", running, running, nil},
-		{"the first pod is placed", kubeciv1.WorkplanStatus{}, running, []notice{
-			{"Normal", EventNodeSelected, actionRun, "the run is placed on node node-a: its workspace is there and every later pod is pinned to it"},
-			{"Normal", EventTaskStarted, actionRun, "task 0 runs in pod run-task-0"},
-		}},
+		// Where the run is placed and which pod runs a task is in the status.
+		{"the first pod is placed", kubeciv1.WorkplanStatus{}, running, nil},
+		{"the next task starts", running, nextTask, nil},
 		{"a step fails the run", running, failed, []notice{
 			{"Warning", EventStepFailed, actionRun, `step "build" (task 0) failed with exit code 3: make: *** Error 3`},
 			{"Warning", EventFailed, actionRun, `StepFailed: step "build" (task 0) failed with exit code 3`},
 		}},
 		{"cancelled", running, cancelled, []notice{{"Warning", EventCancelled, actionRun, "cancelled: spec.cancelled was set"}}},
 		{"completed", running, completed, []notice{{"Normal", EventCompleted, actionRun, "all 2 tasks succeeded"}}},
+		{"completed and cleaned at once: one Event", running, completedClean, []notice{{"Normal", EventCompleted, actionRun,
+			"all 2 tasks succeeded; removed /kubeci/ns/wf/run from node node-a (the workspace cleaner of pod run-task-1)"}}},
+		{"completed, cleanup pending", running, completedPending, []notice{{"Normal", EventCompleted, actionRun, "all 2 tasks succeeded"}}},
+		{"cleaned after a completed run", completedPending, completedCleanedLater, []notice{{"Normal", EventWorkspaceCleaned, actionCleanup,
+			"removed /kubeci/ns/wf/run from node node-a"}}},
+		{"failed and cleaned at once: the Warning and the cleanup apart", running, failedClean, []notice{
+			{"Warning", EventStepFailed, actionRun, `step "build" (task 0) failed with exit code 3: make: *** Error 3`},
+			{"Warning", EventFailed, actionRun, `StepFailed: step "build" (task 0) failed with exit code 3`},
+			{"Normal", EventWorkspaceCleaned, actionCleanup, "removed /kubeci/ns/wf/run from node node-a (the workspace cleaner of pod run-task-1)"},
+		}},
 		{"cleaned", failed, cleaned, []notice{{"Normal", EventWorkspaceCleaned, actionCleanup, "removed /kubeci/ns/wf/run from node node-a"}}},
 		{"a cleanup attempt failed", failed, retry, []notice{{"Warning", EventCleanupFailed, actionCleanup, "attempt 1 failed"}}},
 		{"the same cleanup failure is not repeated", retry, retry, nil},

@@ -53,7 +53,7 @@ func docWorkplan(t testing.TB) *kubeciv1.Workplan {
 // podOf builds task i's pod of wp as created, then applies the changes.
 func podOf(t testing.TB, wp *kubeciv1.Workplan, i int, changes ...func(*corev1.Pod)) *corev1.Pod {
 	t.Helper()
-	pod, err := taskPod(wp, i, testOptions.WorkspaceRoot, wp.Status.NodeName)
+	pod, err := taskPod(wp, i, testOptions.WorkspaceRoot, wp.Status.NodeName, testOptions.CleanupImage)
 	if err != nil {
 		t.Fatal(err)
 	}

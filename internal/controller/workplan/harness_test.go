@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -347,9 +348,16 @@ func (h *harness) runPod(name string) *corev1.Pod {
 	return h.waitPod(name)
 }
 
+// cleanerName is the container name of the workspace cleaner, the native
+// sidecar of a run's last task pod.
+const cleanerName = "kubeci-cleanup"
+
 // endPod reports every container of the pod terminated, with the exit code
 // given for its step (0 otherwise). Init containers after a failed one never
-// started, nor did the containers. The pod is Succeeded or Failed.
+// started, nor did the containers. The pod is Succeeded or Failed. A
+// workspace cleaner is stopped once the steps have exited, as a kubelet stops
+// a sidecar, and exits with codes[cleanerName] (0 by default); its exit code
+// does not make the pod fail, as a sidecar's does not.
 func (h *harness) endPod(name string, codes map[string]int32) {
 	h.t.Helper()
 	h.setPodStatus(name, func(p *corev1.Pod) {
@@ -364,6 +372,12 @@ func (h *harness) endPod(name string, codes map[string]int32) {
 			}
 			code := codes[c.Name]
 			reason := "Completed"
+			if c.Name == cleanerName && c.RestartPolicy != nil {
+				if code != 0 {
+					reason = "Error"
+				}
+				return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason, StartedAt: now, FinishedAt: now}}
+			}
 			if code != 0 {
 				phase, reason = corev1.PodFailed, "Error"
 				failed = isInit(p, c.Name)
@@ -414,8 +428,15 @@ func (h *harness) finishStoppedPod(name string) {
 	h.setPodStatus(name, func(p *corev1.Pod) {
 		now := metav1.Now()
 		p.Status.Phase, p.Status.Reason = corev1.PodFailed, "DeadlineExceeded"
+		// setContainers replaces the statuses: read them before.
+		before := append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...)
 		setContainers(p, func(c corev1.Container) corev1.ContainerState {
-			for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+			for _, cs := range before {
+				if cs.Name == c.Name && cs.State.Running != nil && c.Name == cleanerName && c.RestartPolicy != nil {
+					// The workspace cleaner removes the workspace when stopped.
+					return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed",
+						StartedAt: cs.State.Running.StartedAt, FinishedAt: now}}
+				}
 				if cs.Name == c.Name && cs.State.Running != nil {
 					return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error",
 						StartedAt: cs.State.Running.StartedAt, FinishedAt: now}}

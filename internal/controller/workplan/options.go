@@ -25,10 +25,18 @@ type Options struct {
 	// WorkspaceRoot is the folder on every node under which runs keep their
 	// workspaces, at <root>/<namespace>/<workflow>/<workplan>. Default "/kubeci".
 	WorkspaceRoot string
-	// CleanupImage is the image of the pod that removes a finished run's
-	// workspace with CleanupCommand: Kube CI's own image, by digest (the
+	// CleanupImage is the image that removes a finished run's workspace with
+	// the cleanup subcommand (cleanupCommand), in the workspace cleaner of the
+	// last task's pod and in cleanup pods: Kube CI's own image, by digest (the
 	// shipped Deployment gives the operator its own image). Required.
 	CleanupImage string
+
+	// NoWorkspaceCleaner leaves the workspace cleaner (a native sidecar, see
+	// cleanerFor) out of the last task's pod, so that every run is cleaned by
+	// a cleanup pod: for clusters older than Kubernetes 1.29, whose API server
+	// drops an init container's restartPolicy (the cleaner would then never
+	// let the pod's steps start). Default false: the cleaner is on.
+	NoWorkspaceCleaner bool
 
 	// ImagePullGracePeriod is how long a step's container may fail to start
 	// (image pull errors, a missing ConfigMap or Secret it references) before
@@ -118,4 +126,13 @@ func (o Options) cleanupBackoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, o.MaxCleanupBackoff)
+}
+
+// cleanerImage is the image of the workspace cleaner, or "" when there is
+// none.
+func (o Options) cleanerImage() string {
+	if o.NoWorkspaceCleaner {
+		return ""
+	}
+	return o.CleanupImage
 }

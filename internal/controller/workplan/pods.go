@@ -27,6 +27,12 @@ const (
 	cleanupTaskLabel = "cleanup"
 	// cleanupContainer is the name of the cleanup pod's container.
 	cleanupContainer = "cleanup"
+	// cleanerContainer is the name of the workspace cleaner, the native
+	// sidecar of a run's last task pod (cleanerFor).
+	cleanerContainer = "kubeci-cleanup"
+	// workspacesVolume is the hostPath volume of the workflow's folder, which
+	// the workspace cleaner mounts.
+	workspacesVolume = "kubeci-workspaces"
 	// cleanupMountPath is where the cleanup pod sees the workflow's folder
 	// holding the workspace it removes.
 	cleanupMountPath = "/workspaces"
@@ -58,8 +64,10 @@ func workspacePath(root string, wp *kubeciv1.Workplan) string {
 // workspace at /kubeci. When node is not empty the pod must run there (a
 // required node affinity, so that the scheduler still checks resources and
 // taints). A task without parallel steps runs its last serial step as the
-// pod's container, since a pod needs one.
-func taskPod(wp *kubeciv1.Workplan, index int, root, node string) (*corev1.Pod, error) {
+// pod's container, since a pod needs one. The last task's pod also gets the
+// workspace cleaner (cleanerFor) as its first init container when
+// cleanerImage is set and no step of the task has the cleaner's name.
+func taskPod(wp *kubeciv1.Workplan, index int, root, node, cleanerImage string) (*corev1.Pod, error) {
 	if index < 0 || index >= len(wp.Spec.Tasks) {
 		return nil, fmt.Errorf("the Workplan has %d tasks, there is no task %d", len(wp.Spec.Tasks), index)
 	}
@@ -78,12 +86,16 @@ func taskPod(wp *kubeciv1.Workplan, index int, root, node string) (*corev1.Pod, 
 			RestartPolicy:      corev1.RestartPolicyNever,
 			ServiceAccountName: wp.Spec.GetServiceAccountName(),
 			Affinity:           pinnedTo(node),
-			Volumes:            []corev1.Volume{hostPathVolume(workspacePath(root, wp))},
+			Volumes:            []corev1.Volume{hostPathVolume(workspaceVolume, workspacePath(root, wp))},
 		},
 	}
 	if wp.Spec.Trigger.Object != "" {
 		pod.Annotations = map[string]string{kubeciv1.AnnotationTriggerObject: wp.Spec.Trigger.Object}
 		pod.Spec.Volumes = append(pod.Spec.Volumes, triggerObjectVolume())
+	}
+	if index == len(wp.Spec.Tasks)-1 && cleanerImage != "" && !slices.Contains(plan.StepNames(serial, parallel), cleanerContainer) {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, hostPathVolume(workspacesVolume, path.Dir(workspacePath(root, wp))))
+		pod.Spec.InitContainers = append(pod.Spec.InitContainers, cleanerFor(wp, cleanerImage))
 	}
 	for _, s := range serial {
 		pod.Spec.InitContainers = append(pod.Spec.InitContainers, stepContainer(wp, index, s))
@@ -171,32 +183,90 @@ func cleanupPod(wp *kubeciv1.Workplan, attempt int, root, node, image string) *c
 				Operator: corev1.TolerationOpExists,
 				Effect:   corev1.TaintEffectNoSchedule,
 			}},
-			Volumes: []corev1.Volume{hostPathVolume(workflowDir)},
-			Containers: []corev1.Container{{
-				Name:    cleanupContainer,
-				Image:   image,
-				Command: slices.Clone(cleanupCommand),
-				Args:    []string{path.Join(cleanupMountPath, wp.Name)},
-				// Steps may write files as any user: only root can remove
-				// them all. The image's own user is the non-root 65532.
-				SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0)},
-				VolumeMounts: []corev1.VolumeMount{{
-					Name:      workspaceVolume,
-					MountPath: cleanupMountPath,
-				}},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{
-						corev1.ResourceCPU:    resource.MustParse("10m"),
-						corev1.ResourceMemory: resource.MustParse("16Mi"),
-					},
-					Limits: corev1.ResourceList{
-						corev1.ResourceMemory: resource.MustParse("64Mi"),
-					},
-				},
-				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
-			}},
+			Volumes:    []corev1.Volume{hostPathVolume(workspaceVolume, workflowDir)},
+			Containers: []corev1.Container{remover(cleanupContainer, workspaceVolume, image, path.Join(cleanupMountPath, wp.Name))},
 		},
 	}
+}
+
+// cleanerFor builds the workspace cleaner of wp's last task pod: a native
+// sidecar (an init container with restartPolicy Always, so the kubelet starts
+// it before the steps and stops it with SIGTERM once they have all exited,
+// or once the pod is deleted or past its deadline, after the steps have
+// stopped) running the cleanup subcommand with --on-sigterm from Kube CI's
+// image. It mounts the workflow's folder as the cleanup pod does and, when
+// stopped, removes the workspace with the same rules, exiting 0 only once it
+// is gone. The operator reads that exit code from the pod's status
+// (cleanedBySidecar): a run whose last task's pod ran it to the end needs no
+// cleanup pod. It is not a step: it is left out of the run's steps and of the
+// pod's verdict.
+func cleanerFor(wp *kubeciv1.Workplan, image string) corev1.Container {
+	c := remover(cleanerContainer, workspacesVolume, image, "--on-sigterm", path.Join(cleanupMountPath, wp.Name))
+	c.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+	return c
+}
+
+// remover is the container that removes a workspace with the cleanup
+// subcommand of Kube CI's image (args are the subcommand's), seeing the
+// workflow's folder, from volume, at cleanupMountPath.
+func remover(name, volume, image string, args ...string) corev1.Container {
+	return corev1.Container{
+		Name:    name,
+		Image:   image,
+		Command: slices.Clone(cleanupCommand),
+		Args:    args,
+		// Steps may write files as any user: only root can remove
+		// them all. The image's own user is the non-root 65532.
+		SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0)},
+		VolumeMounts: []corev1.VolumeMount{{
+			Name:      volume,
+			MountPath: cleanupMountPath,
+		}},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("10m"),
+				corev1.ResourceMemory: resource.MustParse("16Mi"),
+			},
+			Limits: corev1.ResourceList{
+				corev1.ResourceMemory: resource.MustParse("64Mi"),
+			},
+		},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+}
+
+// cleanerStatus is the status of pod's workspace cleaner, or nil when the
+// pod has none (an init container of the cleaner's name with restartPolicy
+// Always: a step never has one) or the pod's status does not show it.
+func cleanerStatus(pod *corev1.Pod) *corev1.ContainerStatus {
+	if !hasCleaner(pod) {
+		return nil
+	}
+	for i := range pod.Status.InitContainerStatuses {
+		if pod.Status.InitContainerStatuses[i].Name == cleanerContainer {
+			return &pod.Status.InitContainerStatuses[i]
+		}
+	}
+	return nil
+}
+
+// isCleaner reports whether pod's container of that name is its workspace
+// cleaner.
+func isCleaner(pod *corev1.Pod, name string) bool {
+	return name == cleanerContainer && hasCleaner(pod)
+}
+
+// hasCleaner reports whether pod carries the workspace cleaner.
+func hasCleaner(pod *corev1.Pod) bool {
+	if pod == nil {
+		return false
+	}
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == cleanerContainer && c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanupPodName names the attempt-th cleanup pod of a Workplan: the first is
@@ -252,9 +322,9 @@ func pinnedTo(node string) *corev1.Affinity {
 	}}
 }
 
-func hostPathVolume(dir string) corev1.Volume {
+func hostPathVolume(name, dir string) corev1.Volume {
 	return corev1.Volume{
-		Name: workspaceVolume,
+		Name: name,
 		VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
 			Path: dir,
 			Type: ptr.To(corev1.HostPathDirectoryOrCreate),

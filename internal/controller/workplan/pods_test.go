@@ -1,6 +1,7 @@
 package workplan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,12 +16,12 @@ import (
 // place, task 1 pinned to the node task 0 ran on, and the cleanup pods.
 func TestPodsGolden(t *testing.T) {
 	wp := docWorkplan(t)
-	pod0, err := taskPod(wp, 0, "/kubeci", "")
+	pod0, err := taskPod(wp, 0, "/kubeci", "", testCleanupImage)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden.CheckYAML(t, "doc-example.task-0.golden.yaml", pod0)
-	pod1, err := taskPod(wp, 1, "/kubeci", "node-a")
+	pod1, err := taskPod(wp, 1, "/kubeci", "node-a", testCleanupImage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestPodsGoldenTriggerObject(t *testing.T) {
 		Fields:             map[string]string{"status.artifact.revision": "main@sha1:1234"},
 		Object:             `{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository","metadata":{"name":"shop"},"status":{"artifact":{"revision":"main@sha1:1234"}}}`}
 	wp.Spec.Tasks = wp.Spec.Tasks[:1]
-	pod, err := taskPod(wp, 0, "/kubeci", "")
+	pod, err := taskPod(wp, 0, "/kubeci", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestTaskPodShapes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			wp := docWorkplan(t)
 			wp.Spec.Tasks = []kubeciv1.Task{tc.task}
-			pod, err := taskPod(wp, 0, "/kubeci", "")
+			pod, err := taskPod(wp, 0, "/kubeci", "", "")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error = %v, want one saying %q", err, tc.err)
@@ -101,7 +102,7 @@ func TestTaskPodEnvAndServiceAccount(t *testing.T) {
 	wp := docWorkplan(t)
 	wp.Spec.ServiceAccountName = "ci"
 	wp.Spec.Tasks[0].SerialSteps[0].Env = []corev1.EnvVar{{Name: kubeciv1.EnvStep, Value: "mine"}}
-	pod, err := taskPod(wp, 0, "/kubeci", "")
+	pod, err := taskPod(wp, 0, "/kubeci", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestCleanupPodNames(t *testing.T) {
 
 func TestWorkplanOf(t *testing.T) {
 	wp := docWorkplan(t)
-	task, err := taskPod(wp, 0, "/kubeci", "")
+	task, err := taskPod(wp, 0, "/kubeci", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +158,66 @@ func TestWorkplanOf(t *testing.T) {
 		if got := belongsTo(tc.pod, wp); got != tc.want {
 			t.Errorf("%s: belongsTo = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Only the last task's pod gets the workspace cleaner, as its first init
+// container, and only with a cleanup image and when no step of the task has
+// its name (then the cleanup pod does its work).
+func TestTaskPodCleaner(t *testing.T) {
+	initNames := func(pod *corev1.Pod) []string {
+		var out []string
+		for _, c := range pod.Spec.InitContainers {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	wp := docWorkplan(t)
+	cases := []struct {
+		name  string
+		wp    *kubeciv1.Workplan
+		task  int
+		image string
+		want  []string
+	}{
+		{"first task: none", wp, 0, testCleanupImage, []string{"step-1"}},
+		{"last task: the cleaner first", wp, 1, testCleanupImage, []string{cleanerContainer, "step-4"}},
+		{"no cleanup image: none", wp, 1, "", []string{"step-4"}},
+		{"a step has the cleaner's name: none", func() *kubeciv1.Workplan {
+			w := wp.DeepCopy()
+			w.Spec.Tasks[1].SerialSteps[0].Name = cleanerContainer
+			return w
+		}(), 1, testCleanupImage, []string{cleanerContainer}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pod, err := taskPod(tc.wp, tc.task, "/kubeci", "node-a", tc.image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, initNames(pod)); diff != "" {
+				t.Errorf("init containers (-want +got):\n%s", diff)
+			}
+			if got, want := hasCleaner(pod), tc.want[0] == cleanerContainer && tc.image != "" && tc.name != "a step has the cleaner's name: none"; got != want {
+				t.Errorf("hasCleaner = %v, want %v", got, want)
+			}
+			if !hasCleaner(pod) {
+				return
+			}
+			c := pod.Spec.InitContainers[0]
+			if diff := cmp.Diff([]string{"/usr/local/bin/kubeci-operator", "cleanup", "--on-sigterm", "/workspaces/my-workflow-run1"},
+				append(slices.Clone(c.Command), c.Args...)); diff != "" {
+				t.Errorf("cleaner command (-want +got):\n%s", diff)
+			}
+			var vol *corev1.Volume
+			for i := range pod.Spec.Volumes {
+				if pod.Spec.Volumes[i].Name == c.VolumeMounts[0].Name {
+					vol = &pod.Spec.Volumes[i]
+				}
+			}
+			if vol == nil || vol.HostPath == nil || vol.HostPath.Path != "/kubeci/default/my-workflow" {
+				t.Errorf("cleaner's volume = %+v, want the workflow's folder /kubeci/default/my-workflow", vol)
+			}
+		})
 	}
 }

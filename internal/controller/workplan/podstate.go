@@ -99,8 +99,8 @@ func evalTaskPod(pod *corev1.Pod, task int, steps []string, node nodeState, now 
 		}
 		return podOutcome{verdict: podPending, recheck: soonest(out.recheck, o.UnschedulableGracePeriod-waited)}
 	}
-	if step, w := firstStuckStep(pod, steps); w != nil {
-		message := fmt.Sprintf("step %q (task %d) could not start: %s: %s", step, task, w.Reason, w.Message)
+	if what, w := firstStuckContainer(pod, task, steps); w != nil {
+		message := fmt.Sprintf("%s could not start: %s: %s", what, w.Reason, w.Message)
 		if startErrors[w.Reason] == startPermanent {
 			return failed(kubeciv1.ReasonStepFailed, message)
 		}
@@ -142,6 +142,19 @@ func firstFailedStep(pod *corev1.Pod, steps []string) (string, *corev1.Container
 	return "", nil
 }
 
+// firstStuckContainer says which container of the task's pod, in run order,
+// waits for a reason that is an error: the workspace cleaner, which starts
+// first in the last task's pod, or a step.
+func firstStuckContainer(pod *corev1.Pod, task int, steps []string) (string, *corev1.ContainerStateWaiting) {
+	if cs := cleanerStatus(pod); cs != nil && cs.State.Waiting != nil && startErrors[cs.State.Waiting.Reason] != startOK {
+		return fmt.Sprintf("the workspace cleaner (container %s of task %d, Kube CI's image)", cleanerContainer, task), cs.State.Waiting
+	}
+	if step, w := firstStuckStep(pod, steps); w != nil {
+		return fmt.Sprintf("step %q (task %d)", step, task), w
+	}
+	return "", nil
+}
+
 // firstStuckStep returns the first step, in run order, whose container waits
 // for a reason that is an error.
 func firstStuckStep(pod *corev1.Pod, steps []string) (string, *corev1.ContainerStateWaiting) {
@@ -163,7 +176,7 @@ func waitingSince(pod *corev1.Pod) time.Time {
 		since = pod.Status.StartTime.Time
 	}
 	for _, cs := range pod.Status.InitContainerStatuses {
-		if t := cs.State.Terminated; t != nil && t.FinishedAt.After(since) {
+		if t := cs.State.Terminated; t != nil && t.FinishedAt.After(since) && !isCleaner(pod, cs.Name) {
 			since = t.FinishedAt.Time
 		}
 	}

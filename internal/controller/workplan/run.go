@@ -217,16 +217,17 @@ func firstNode(pods map[int]*corev1.Pod) string {
 	return ""
 }
 
-// started reports whether a container of the run has started. A pod stays
+// started reports whether a step of the run has started. A pod stays
 // Pending while its init containers (the serial steps) run, so the pod's phase
-// alone would not tell.
+// alone would not tell. The workspace cleaner, which starts before the steps
+// of the last task's pod, is no step.
 func started(pods map[int]*corev1.Pod) bool {
 	for _, p := range pods {
 		if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodSucceeded {
 			return true
 		}
 		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
-			if cs.State.Running != nil || cs.State.Terminated != nil {
+			if (cs.State.Running != nil || cs.State.Terminated != nil) && !isCleaner(p, cs.Name) {
 				return true
 			}
 		}

@@ -51,7 +51,7 @@ func TestDocExampleRunsTaskByTaskOnOneNode(t *testing.T) {
 
 	h.endPod(pod0Name, nil)
 	pod1 := h.waitPod(pod1Name)
-	checkTaskPod(t, pod1, h.ns, run, []string{"step-4"}, []string{"step-5"})
+	checkTaskPod(t, pod1, h.ns, run, []string{cleanerName, "step-4"}, []string{"step-5"})
 	if got := pinnedNode(pod1); got != h.node {
 		t.Errorf("task 1's pod is pinned to %q, want the node task 0 ran on, %q", got, h.node)
 	}
@@ -81,15 +81,23 @@ func TestDocExampleRunsTaskByTaskOnOneNode(t *testing.T) {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 
-	h.runCleanup(run, 1, 0)
-	wp = h.waitCleaned(run, kubeciv1.ReasonCleaned)
-	h.waitPodGone(names.CleanupPod(run))
-	if c := findCondition(wp, kubeciv1.ConditionWorkspaceCleaned); !strings.Contains(c.Message, "/kubeci/"+h.ns+"/my-workflow/"+run) {
-		t.Errorf("WorkspaceCleaned message %q does not name the workspace", c.Message)
+	// The last pod's workspace cleaner exited 0: the workspace is gone, as
+	// the same status write that ended the run says, and no cleanup pod.
+	c := findCondition(wp, kubeciv1.ConditionWorkspaceCleaned)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != kubeciv1.ReasonCleaned ||
+		!strings.Contains(c.Message, "/kubeci/"+h.ns+"/my-workflow/"+run) || !strings.Contains(c.Message, "workspace cleaner of pod "+pod1Name) {
+		t.Errorf("WorkspaceCleaned = %+v once Completed, want True/Cleaned by the cleaner of %s, naming the workspace", c, pod1Name)
 	}
-	h.waitEvent(run, workplan.EventTaskStarted, "task 1 runs in pod "+pod1Name)
-	h.waitEvent(run, workplan.EventCompleted, "all 2 tasks succeeded")
-	h.waitEvent(run, workplan.EventWorkspaceCleaned, "removed")
+	h.waitRun(run, "finalizer released", func(wp *kubeciv1.Workplan) bool { return len(wp.Finalizers) == 0 })
+	if slices.Contains(h.pods(), names.CleanupPod(run)) {
+		t.Error("a cleanup pod was created although the workspace cleaner removed the workspace")
+	}
+	h.waitEvent(run, workplan.EventCompleted, "all 2 tasks succeeded; removed /kubeci/"+h.ns+"/my-workflow/"+run)
+	for _, e := range h.events(run) {
+		if !strings.HasPrefix(e, workplan.EventCompleted+":") {
+			t.Errorf("event %q: a run that succeeds gets one Event, Completed", e)
+		}
+	}
 	checkMetrics(t)
 }
 
@@ -105,12 +113,29 @@ func checkTaskPod(t *testing.T, pod *corev1.Pod, ns, run string, init, container
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("pod %s restartPolicy %q", pod.Name, pod.Spec.RestartPolicy)
 	}
-	if len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].HostPath == nil ||
+	cleaner := len(pod.Spec.InitContainers) > 0 && pod.Spec.InitContainers[0].Name == cleanerName
+	want := 1
+	if cleaner {
+		want = 2
+	}
+	if len(pod.Spec.Volumes) != want || pod.Spec.Volumes[0].HostPath == nil ||
 		pod.Spec.Volumes[0].HostPath.Path != "/kubeci/"+ns+"/my-workflow/"+run ||
 		*pod.Spec.Volumes[0].HostPath.Type != corev1.HostPathDirectoryOrCreate {
 		t.Errorf("pod %s volumes = %+v, want the hostPath workspace /kubeci/%s/my-workflow/%s", pod.Name, pod.Spec.Volumes, ns, run)
 	}
+	if cleaner {
+		// The workspace cleaner: a native sidecar mounting the workflow's
+		// folder, the workspace's parent.
+		c, v := pod.Spec.InitContainers[0], pod.Spec.Volumes[1]
+		if c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways || len(c.VolumeMounts) != 1 ||
+			c.VolumeMounts[0].Name != v.Name || v.HostPath == nil || v.HostPath.Path != "/kubeci/"+ns+"/my-workflow" {
+			t.Errorf("pod %s: cleaner %+v with volume %+v, want a sidecar mounting /kubeci/%s/my-workflow", pod.Name, c, v, ns)
+		}
+	}
 	for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
+		if c.Name == cleanerName {
+			continue
+		}
 		if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/kubeci" {
 			t.Errorf("container %s mounts %+v, want the workspace at /kubeci", c.Name, c.VolumeMounts)
 		}

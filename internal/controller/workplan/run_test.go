@@ -223,6 +223,28 @@ func TestDecideRun(t *testing.T) {
 			Reason: `step "step-1" (task 0) could not start: ImagePullBackOff: Back-off pulling image "alpine" (for more than 5m0s)`,
 			Create: noTask},
 	}, {
+		name: "a workspace cleaner that cannot be pulled within the grace period fails the run, saying so",
+		wp:   atTask1,
+		pods: pods01(boundTo("node-a"), func(p *corev1.Pod) {
+			setStates(p, map[string]corev1.ContainerState{cleanerContainer: waiting("ErrImagePull", `pulling image "kubeci": not found`)})
+		}),
+		node: ready,
+		now:  t0.Add(time.Second + o.ImagePullGracePeriod),
+		want: runSummary{Phase: kubeciv1.WorkplanFailed, Succeeded: kubeciv1.ReasonStepFailed, TaskIndex: 1, NodeName: "node-a", PodName: taskPodName(1),
+			Reason: `the workspace cleaner (container kubeci-cleanup of task 1, Kube CI's image) could not start: ErrImagePull: pulling image "kubeci": not found (for more than 5m0s)`,
+			Create: noTask},
+	}, {
+		name: "the last pod succeeds whatever its cleaner's exit code: the cleaner is no step",
+		wp:   atTask1,
+		pods: pods01(boundTo("node-a"), func(p *corev1.Pod) {
+			states := allExited(p)
+			states[cleanerContainer] = exited(1, t0, t0)
+			ended(corev1.PodSucceeded, states)(p)
+		}),
+		node: ready,
+		want: runSummary{Phase: kubeciv1.WorkplanCompleted, Succeeded: kubeciv1.ReasonCompleted, TaskIndex: 1, NodeName: "node-a", PodName: taskPodName(1),
+			Reason: "all 2 tasks succeeded", Create: noTask},
+	}, {
 		name: "an invalid image name fails the step at once",
 		wp:   onNode,
 		pods: pod0(boundTo("node-a"), func(p *corev1.Pod) {
@@ -418,5 +440,29 @@ func TestRunStartsWithItsFirstSerialStep(t *testing.T) {
 		Node: observeNode("node-a", readyNode("node-a")), Options: testOptions})
 	if d.Status.Phase != kubeciv1.WorkplanRunning || d.Status.StartTime == nil || !d.Status.StartTime.Time.Equal(t0) {
 		t.Errorf("phase %s, start %v: want Running since %v", d.Status.Phase, d.Status.StartTime, t0)
+	}
+}
+
+// The workspace cleaner is no step: it starts no run, has no step status.
+func TestCleanerIsNoStep(t *testing.T) {
+	wp := docWorkplan(t)
+	pod := podOf(t, wp, 1, boundTo("node-a"), func(p *corev1.Pod) {
+		setStates(p, map[string]corev1.ContainerState{cleanerContainer: runningState(t0)})
+	})
+	pods := map[int]*corev1.Pod{1: pod}
+	if started(pods) {
+		t.Error("a run whose only running container is the workspace cleaner counts as started")
+	}
+	for _, st := range stepStatuses(wp, pods) {
+		if st.Name == cleanerContainer {
+			t.Errorf("the workspace cleaner has a step status: %+v", st)
+		}
+		if st.Phase != kubeciv1.StepWaiting {
+			t.Errorf("step %s is %s while only the cleaner runs", st.Name, st.Phase)
+		}
+	}
+	setStates(pod, map[string]corev1.ContainerState{cleanerContainer: runningState(t0), "step-4": runningState(t0)})
+	if !started(pods) {
+		t.Error("a run whose step runs does not count as started")
 	}
 }

@@ -141,6 +141,34 @@ func TestDeletingARunningWorkplanCleansUpFirst(t *testing.T) {
 	h.waitPodGone(names.CleanupPod(run))
 }
 
+// A Workplan created with its finalizer, as the Workflow controller creates
+// them, deleted while its last task runs: the pod is stopped, the kubelet
+// stops its workspace cleaner after the steps, and the cleaner's exit 0
+// cleans the workspace; no cleanup pod, and the Workplan goes.
+func TestDeletingAWorkplanInItsLastTaskIsCleanedByTheCleaner(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, workplan.Options{})
+	run := h.createRun(h.createWorkflow(), "deleted-last", func(wp *kubeciv1.Workplan) {
+		wp.Finalizers = []string{kubeciv1.FinalizerWorkspaceCleanup}
+	}).Name
+	pod0, pod1 := names.TaskPod(run, 0), names.TaskPod(run, 1)
+	h.runPod(pod0)
+	h.endPod(pod0, nil)
+	h.runPod(pod1)
+	h.waitRun(run, "task 1 running", func(wp *kubeciv1.Workplan) bool { return wp.Status.TaskIndex == 1 })
+
+	if err := h.c.Delete(h.ctx(), &kubeciv1.Workplan{ObjectMeta: objectMeta(h.ns, run)}); err != nil {
+		t.Fatal(err)
+	}
+	h.finishStoppedPod(pod1)
+	h.waitGone(run)
+	if slices.Contains(h.pods(), names.CleanupPod(run)) {
+		t.Error("a cleanup pod was created although the workspace cleaner removed the workspace")
+	}
+	h.waitEvent(run, workplan.EventCancelled, "the Workplan was deleted")
+	h.waitEvent(run, workplan.EventWorkspaceCleaned, "the workspace cleaner of pod "+pod1)
+}
+
 // A Workplan deleted before any pod reached a node has nothing to clean:
 // its finalizer goes at once.
 func TestDeletingAPendingWorkplanReleasesItAtOnce(t *testing.T) {

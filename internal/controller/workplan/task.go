@@ -37,7 +37,7 @@ func (r *Reconciler) reconcileTask(ctx context.Context, s *scope) error {
 	}
 
 	st, i := &s.wp.Status, d.Create
-	pod, err := taskPod(s.wp, i, r.Options.WorkspaceRoot, st.NodeName)
+	pod, err := taskPod(s.wp, i, r.Options.WorkspaceRoot, st.NodeName, r.Options.cleanerImage())
 	if err != nil {
 		endRun(st, s.wp.Generation, kubeciv1.ReasonPodRejected, err.Error(), now)
 		return nil
@@ -47,6 +47,9 @@ func (r *Reconciler) reconcileTask(ctx context.Context, s *scope) error {
 	case err == nil:
 		st.PodName = pod.Name
 		s.taskPods[i] = pod
+		// Say what the next reconcile, seeing the pod, would say, so that it
+		// has no status of its own to write.
+		setProgress(st, s.wp.Generation, progress(pod, i), now)
 		if created {
 			podsCreated.WithLabelValues(podKindTask).Inc()
 		}
