@@ -68,6 +68,8 @@ func startOperator(ctx context.Context, binary, kubeconfig, logDir, label string
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
 		"--pprof-bind-address", pprofAddr,
+		// Cleanup pods never run here (no kubelet): any image name will do.
+		"--cleanup-image", "kubeci.invalid/kubeci-operator:bench",
 	}, extraArgs...)
 	op.cmd = exec.Command(binary, args...)
 	op.cmd.Stdout, op.cmd.Stderr = op.log, op.log

@@ -39,7 +39,7 @@ type record struct {
 
 // shardName is the name of shard i of wf's record.
 func shardName(wf *kubeciv1.Workflow, i int) string {
-	return names.Short(wf.Name, 253-len("-record-1023")) + "-record-" + strconv.Itoa(i)
+	return names.Short(wf.Name, 253-len("-record-2047")) + "-record-" + strconv.Itoa(i)
 }
 
 // readRecord reads wf's whole record. Shards are read from the API server, not
@@ -131,27 +131,27 @@ type recordWrite struct {
 // record must grow (a split). whole says that growing needs the whole record,
 // which rec does not hold (decide again over every object); a message says
 // why the record cannot be kept.
-func planRecord(rec *record, c trigger.Changes) (w recordWrite, whole bool, msg string) {
+func planRecord(l trigger.Limits, rec *record, c trigger.Changes) (w recordWrite, whole bool, msg string) {
 	if rec.shards == 0 {
 		inline := c.To(rec.entries)
-		if len(inline) <= trigger.InlineMax {
+		if !l.Overfull(0, len(inline), nil) {
 			return recordWrite{inline: inline}, false, ""
 		}
-		return grow(0, inline)
+		return grow(l, 0, inline)
 	}
 	writes := trigger.Apply(rec.shards, rec.loaded, c)
-	if !trigger.Overfull(rec.shards, 0, writes) {
+	if !l.Overfull(rec.shards, 0, writes) {
 		return recordWrite{shards: rec.shards, writes: writes}, false, ""
 	}
 	if !rec.whole {
 		return recordWrite{}, true, ""
 	}
-	return grow(rec.shards, c.To(rec.entries))
+	return grow(l, rec.shards, c.To(rec.entries))
 }
 
 // grow plans the split of entries, kept in shards, over more shards.
-func grow(shards int, entries map[string]string) (recordWrite, bool, string) {
-	n, msg := trigger.Grow(shards, len(entries))
+func grow(l trigger.Limits, shards int, entries map[string]string) (recordWrite, bool, string) {
+	n, msg := l.Grow(shards, len(entries))
 	if msg != "" {
 		return recordWrite{}, false, msg
 	}
