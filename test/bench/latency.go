@@ -172,7 +172,7 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns, cmNS string,
 	if err != nil {
 		return latencyRun{}, err
 	}
-	updates, err := updateAtRate(ctx, b, ns, lc, d)
+	updates, err := updateAtRate(ctx, b, cmNS, lc, d)
 	if err != nil {
 		return latencyRun{}, err
 	}
