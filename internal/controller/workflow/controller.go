@@ -70,6 +70,7 @@ type Reconciler struct {
 	gens     *generations
 	access   *accessChecker
 	written  *staleReads
+	shards   *shardCache
 	limits   trigger.Limits
 	// tooManyRetry is Options.TooManyObjectsRetry.
 	tooManyRetry time.Duration
@@ -115,6 +116,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 		dispatch: newDispatcher(gens, clk),
 		access:   newAccessChecker(mgr.GetClient(), clk),
 		written:  newStaleReads(),
+		shards:   newShardCache(),
 		limits:   limits,
 	}
 	r.tooManyRetry = opts.TooManyObjectsRetry
@@ -331,6 +333,7 @@ func (r *Reconciler) stopWatching(owner types.NamespacedName) {
 	r.registry.Remove(owner)
 	r.dispatch.remove(owner)
 	r.written.forget(owner)
+	r.shards.forget(owner)
 	sharedInformers.Set(float64(len(r.registry.Keys())))
 }
 
