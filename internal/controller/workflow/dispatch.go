@@ -37,8 +37,10 @@ type dispatcher struct {
 
 	mu    sync.Mutex
 	queue workqueue.TypedRateLimitingInterface[reconcile.Request]
-	// byKey holds, for each informer, the filters of each Workflow using it.
+	// byKey holds, for each informer, the filters of each Workflow using it;
+	// index finds those an event may concern.
 	byKey    map[watch.Key]map[types.NamespacedName][]trigger.Filter
+	index    *ownerIndex
 	gone     map[types.NamespacedName]map[types.UID]goneObject
 	received map[types.NamespacedName]map[types.UID]receipt
 	// seq numbers what owners are told, so that a decision forgets only what
@@ -75,6 +77,7 @@ type snapshot struct {
 func newDispatcher(gens *generations, c clock.PassiveClock) *dispatcher {
 	return &dispatcher{gens: gens, clock: c,
 		byKey:    map[watch.Key]map[types.NamespacedName][]trigger.Filter{},
+		index:    newOwnerIndex(),
 		gone:     map[types.NamespacedName]map[types.UID]goneObject{},
 		received: map[types.NamespacedName]map[types.UID]receipt{},
 		epoch:    map[types.NamespacedName]uint64{},
@@ -103,6 +106,11 @@ func (d *dispatcher) setFilters(owner types.NamespacedName, filters []trigger.Fi
 		}
 		d.byKey[k][owner] = append(d.byKey[k][owner], f)
 	}
+	for k, owners := range d.byKey {
+		if fs, ok := owners[owner]; ok {
+			d.index.set(k, owner, fs)
+		}
+	}
 }
 
 // remove forgets owner entirely.
@@ -118,6 +126,9 @@ func (d *dispatcher) remove(owner types.NamespacedName) {
 
 func (d *dispatcher) dropFiltersLocked(owner types.NamespacedName) {
 	for k, owners := range d.byKey {
+		if fs, ok := owners[owner]; ok {
+			d.index.drop(k, owner, fs)
+		}
 		delete(owners, owner)
 		if len(owners) == 0 {
 			delete(d.byKey, k)
@@ -131,7 +142,13 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seq++
-	for owner, filters := range d.byKey[key] {
+	candidates := d.index.owners(key, ev.Old, ev.New)
+	triggerEvents.WithLabelValues(eventFiltered).Add(float64(len(d.byKey[key]) - len(candidates)))
+	for owner := range candidates {
+		filters := d.byKey[key][owner]
+		if len(filters) == 0 {
+			continue
+		}
 		result := d.classify(filters, ev)
 		triggerEvents.WithLabelValues(result).Inc()
 		if result != eventAccepted {
