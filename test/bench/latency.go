@@ -52,6 +52,12 @@ type LatencyResult struct {
 	Coalesced Summary `json:"coalescedShare"`
 	// Missing counts pairs never answered within the wait (should be 0).
 	Missing Summary `json:"missing"`
+	// APIServerMsPerUpdate and OperatorMsPerUpdate: the CPU time
+	// kube-apiserver and the operator spent from the first update until every
+	// update was answered, per update (CPU time, unlike latency, does not
+	// grow when other work on the machine competes for the cores).
+	APIServerMsPerUpdate Summary `json:"apiserverCpuMsPerUpdate"`
+	OperatorMsPerUpdate  Summary `json:"operatorCpuMsPerUpdate"`
 	// AchievedRate is the update rate the harness managed.
 	AchievedRate Summary `json:"achievedUpdatesPerSecond"`
 	// CPUShare of each process, of the machine's CPU time while the harness
@@ -75,6 +81,7 @@ type latencyRun struct {
 	median, p99, coalesced, achieved float64
 	updates, missing                 int
 	cpu                              CPUShares
+	apiMsPerUpdate, opMsPerUpdate    float64
 	workflowKiB, shardKiB, peakMiB   float64
 	shards                           int
 }
@@ -168,6 +175,14 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns, cmNS string,
 	if err != nil {
 		return latencyRun{}, err
 	}
+	api0, err := readUsage(b.cluster.apiserverPID)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	op0, err := b.operator.usage()
+	if err != nil {
+		return latencyRun{}, err
+	}
 	meter, err := startCPUMeter(b.pids())
 	if err != nil {
 		return latencyRun{}, err
@@ -186,6 +201,14 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns, cmNS string,
 		res = latencies(updates, runs.snapshot(), names)
 		return res.missing == 0, nil
 	})
+	api1, err := readUsage(b.cluster.apiserverPID)
+	if err != nil {
+		return latencyRun{}, err
+	}
+	op1, err := b.operator.usage()
+	if err != nil {
+		return latencyRun{}, err
+	}
 	req1, err := b.cluster.requests(ctx)
 	if err != nil {
 		return latencyRun{}, err
@@ -203,6 +226,10 @@ func (b *bench) runLatency(ctx context.Context, lc latencyCase, ns, cmNS string,
 	slices.Sort(reqs)
 	b.logf("latency %s, %d ConfigMaps: %.0f reconciles; API requests: %s", lc, lc.ConfigMaps, rec1-rec0, strings.Join(reqs, ", "))
 	res.achieved = float64(len(updates)) / d.Seconds()
+	if len(updates) > 0 {
+		res.apiMsPerUpdate = 1000 * (api1.CPU - api0.CPU) / float64(len(updates))
+		res.opMsPerUpdate = 1000 * (op1.CPU - op0.CPU) / float64(len(updates))
+	}
 	res.cpu = cpu
 	res.workflowKiB, res.shards, res.shardKiB = sizes.workflowKiB, sizes.shards, sizes.shardKiB
 	u, err := b.operator.usage()
@@ -320,13 +347,15 @@ func (b *bench) latencyGroup(ctx context.Context) ([]LatencyResult, error) {
 		last := runs[len(runs)-1]
 		out = append(out, LatencyResult{latencyCase: lc, CPUShare: shares,
 			WorkflowKiB: last.workflowKiB, Shards: last.shards, ShardKiB: last.shardKiB,
-			PeakRSSMiB:   summarize(pick(runs, func(r latencyRun) float64 { return r.peakMiB })),
-			MedianMs:     summarize(pick(runs, func(r latencyRun) float64 { return r.median })),
-			P99Ms:        summarize(pick(runs, func(r latencyRun) float64 { return r.p99 })),
-			Updates:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.updates) })),
-			Coalesced:    summarize(pick(runs, func(r latencyRun) float64 { return r.coalesced })),
-			Missing:      summarize(pick(runs, func(r latencyRun) float64 { return float64(r.missing) })),
-			AchievedRate: summarize(pick(runs, func(r latencyRun) float64 { return r.achieved })),
+			PeakRSSMiB:           summarize(pick(runs, func(r latencyRun) float64 { return r.peakMiB })),
+			MedianMs:             summarize(pick(runs, func(r latencyRun) float64 { return r.median })),
+			P99Ms:                summarize(pick(runs, func(r latencyRun) float64 { return r.p99 })),
+			Updates:              summarize(pick(runs, func(r latencyRun) float64 { return float64(r.updates) })),
+			Coalesced:            summarize(pick(runs, func(r latencyRun) float64 { return r.coalesced })),
+			Missing:              summarize(pick(runs, func(r latencyRun) float64 { return float64(r.missing) })),
+			AchievedRate:         summarize(pick(runs, func(r latencyRun) float64 { return r.achieved })),
+			APIServerMsPerUpdate: summarize(pick(runs, func(r latencyRun) float64 { return r.apiMsPerUpdate })),
+			OperatorMsPerUpdate:  summarize(pick(runs, func(r latencyRun) float64 { return r.opMsPerUpdate })),
 		})
 	}
 	return out, nil
