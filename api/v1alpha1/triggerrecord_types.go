@@ -33,8 +33,11 @@ type TriggerRecord struct {
 	Shard int32 `json:"shard"`
 
 	// Entries map object UIDs to the version last acted on, as
-	// status.lastObservedResourceGeneration does for small records.
+	// status.lastObservedResourceGeneration does for small records. The map
+	// is atomic: the API server's managed fields name the field, not each
+	// entry, which would double the size of every write.
 	// +optional
+	// +mapType=atomic
 	Entries map[string]string `json:"entries,omitempty"`
 }
 

@@ -190,18 +190,22 @@ type WorkflowStatus struct {
 	// Entries of deleted objects are removed.
 	//
 	// This is the whole record only while it is small: while RecordShards is
-	// zero, for at most 1,000 objects. A larger record is kept in TriggerRecord
+	// zero, for at most 100 objects. A larger record is kept in TriggerRecord
 	// objects owned by the Workflow (RecordShards says how many, each holding
-	// the objects whose UID hashes to it), so that no write grows with the
-	// number of watched objects and no object nears the API server's size
-	// limits; this field is then empty. See docs/triggers.md.
+	// the objects whose UID hashes to it), and this field is then empty: the
+	// API server rewrites the whole Workflow on each decision that records a
+	// change, so the Workflow holds at most some 6 KiB of record, and a change
+	// rewrites one shard of at most 500 entries whatever the number of watched
+	// objects. See docs/triggers.md.
 	// +optional
+	// +mapType=atomic
 	LastObservedResourceGeneration map[string]string `json:"lastObservedResourceGeneration,omitempty"`
 
 	// RecordShards is how many TriggerRecord shards hold the record of
-	// acted-on changes: zero while it fits in LastObservedResourceGeneration,
-	// else a power of two, grown (never shrunk) so that no shard holds more
-	// than about 1,000 entries, at most 1,024 shards.
+	// acted-on changes: zero while it fits in LastObservedResourceGeneration
+	// (at most 100 objects), else a power of two, grown (never shrunk) so that
+	// no shard holds more than 500 entries, at most 2,048 shards (512,000
+	// objects).
 	// +optional
 	RecordShards int32 `json:"recordShards,omitempty"`
 

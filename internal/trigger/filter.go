@@ -73,7 +73,7 @@ func (f *Filter) Matches(obj metav1.Object) bool {
 	if f.Name != "" && obj.GetName() != f.Name {
 		return false
 	}
-	return f.Selector.Matches(labels.Set(obj.GetLabels()))
+	return f.Selector.Matches(labelsOf(obj))
 }
 
 // RequiredLabel returns a label the filter's selector requires, and the

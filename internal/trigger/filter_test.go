@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -44,6 +45,14 @@ func TestFilterMatches(t *testing.T) {
 			}
 			if got := f.Matches(tc.obj); got != tc.want {
 				t.Errorf("Matches = %v, want %v", got, tc.want)
+			}
+			// The same object as the informers hold it, unstructured.
+			u := &unstructured.Unstructured{Object: map[string]any{}}
+			u.SetNamespace(tc.obj.Namespace)
+			u.SetName(tc.obj.Name)
+			u.SetLabels(tc.obj.Labels)
+			if got := f.Matches(u); got != tc.want {
+				t.Errorf("Matches(unstructured) = %v, want %v", got, tc.want)
 			}
 		})
 	}
@@ -121,5 +130,21 @@ func TestFilterRequiredLabel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Matching an unstructured object, as every informer event is matched against
+// every Workflow's filters, does not copy its labels.
+func TestFilterMatchesUnstructuredWithoutCopies(t *testing.T) {
+	target := Target{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Kind: "ConfigMap", Namespace: "ns"}
+	f, err := NewFilter(0, &kubeciv1.Trigger{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"shard": "7"}}}, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetNamespace("ns")
+	u.SetLabels(map[string]string{"shard": "8", "app": "web", "tier": "a"})
+	if allocs := testing.AllocsPerRun(100, func() { f.Matches(u) }); allocs > 0 {
+		t.Errorf("Matches allocates %.0f times per call, want 0", allocs)
 	}
 }

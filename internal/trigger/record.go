@@ -12,18 +12,46 @@ import (
 // shards (TriggerRecord objects), each holding the UIDs that hash to it, so
 // that a change is recorded by rewriting one small shard whatever the number
 // of watched objects.
+//
+// The bounds keep every write of a decision small: the API server rewrites
+// (decodes, validates, encodes and stores) the whole object a write changes,
+// and the Workflow is read by everyone, so it holds at most InlineMax entries
+// (about 6 KiB), and a shard at most ShardMax (about 30 KiB; a split leaves
+// them half full).
 const (
 	// InlineMax is the most entries kept in the Workflow's status.
-	InlineMax = 1000
+	InlineMax = 100
 	// ShardMax is the most entries a shard holds before the record is split
 	// over twice as many shards.
-	ShardMax = 1000
+	ShardMax = 500
 	// MaxShards bounds the number of shards of one Workflow.
-	MaxShards = 1024
+	MaxShards = 2048
 	// MaxObjects is the most objects one Workflow's triggers may match: a
 	// split leaves shards half full.
 	MaxObjects = MaxShards * ShardMax / 2
 )
+
+// Limits are the bounds of a record: Inline entries in the status, Shard
+// entries in a shard, Shards shards. DefaultLimits are the real ones; tests
+// use smaller ones to reach them cheaply.
+type Limits struct {
+	Inline, Shard, Shards int
+}
+
+// DefaultLimits are InlineMax, ShardMax and MaxShards.
+var DefaultLimits = Limits{Inline: InlineMax, Shard: ShardMax, Shards: MaxShards}
+
+// MaxObjects is the most objects a record within l may hold.
+func (l Limits) MaxObjects() int { return l.Shards * l.Shard / 2 }
+
+// Validate says what is wrong with l: Shards must be a power of two, the
+// others positive.
+func (l Limits) Validate() error {
+	if l.Inline < 1 || l.Shard < 2 || l.Shards < 1 || l.Shards&(l.Shards-1) != 0 {
+		return fmt.Errorf("record limits %+v: want Inline >= 1, Shard >= 2 and Shards a power of two", l)
+	}
+	return nil
+}
 
 // ShardOf is the shard, of shards (a power of two), that holds uid: the low
 // bits of its FNV-1a hash, so that doubling the shards moves the entries of
@@ -98,12 +126,12 @@ func Apply(shards int, loaded map[int]map[string]string, c Changes) map[int]map[
 // Overfull reports whether a record of shards (zero: kept in the status)
 // whose touched shards would hold written entries must grow, total being the
 // record's number of entries when kept in the status.
-func Overfull(shards, total int, written map[int]map[string]string) bool {
+func (l Limits) Overfull(shards, total int, written map[int]map[string]string) bool {
 	if shards == 0 {
-		return total > InlineMax
+		return total > l.Inline
 	}
 	for _, entries := range written {
-		if len(entries) > ShardMax {
+		if len(entries) > l.Shard {
 			return true
 		}
 	}
@@ -113,15 +141,15 @@ func Overfull(shards, total int, written map[int]map[string]string) bool {
 // Grow returns the shard count for a record of total entries now kept in
 // shards (zero: in the status), at least twice as many and enough for every
 // shard to be at most half full, or a message saying why it cannot grow.
-func Grow(shards, total int) (int, string) {
+func (l Limits) Grow(shards, total int) (int, string) {
 	n := max(1, 2*shards)
-	for n*ShardMax/2 < total && n < MaxShards {
+	for n*l.Shard/2 < total && n < l.Shards {
 		n *= 2
 	}
-	if n > MaxShards || total > MaxObjects {
+	if n > l.Shards || total > l.MaxObjects() {
 		return 0, fmt.Sprintf("the triggers match %d objects, more than the %d a Workflow's record of acted-on changes may hold "+
 			"(%d shards of %d entries, kept half full): nothing runs until the triggers are narrowed with name, "+
-			"namespace or a selector that requires a label value", total, MaxObjects, MaxShards, ShardMax)
+			"namespace or a selector that requires a label value", total, l.MaxObjects(), l.Shards, l.Shard)
 	}
 	return n, ""
 }

@@ -95,6 +95,7 @@ func TestApplyWritesOnlyTouchedShards(t *testing.T) {
 }
 
 func TestOverfull(t *testing.T) {
+	l := DefaultLimits
 	cases := []struct {
 		name    string
 		shards  int
@@ -108,32 +109,60 @@ func TestOverfull(t *testing.T) {
 		{"a shard past its bound", 4, 100, map[int]map[string]string{1: uids(ShardMax + 1)}, true},
 	}
 	for _, tc := range cases {
-		if got := Overfull(tc.shards, tc.total, tc.written); got != tc.want {
+		if got := l.Overfull(tc.shards, tc.total, tc.written); got != tc.want {
 			t.Errorf("%s: Overfull = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
 
 func TestGrow(t *testing.T) {
+	small := Limits{Inline: 2, Shard: 4, Shards: 4}
 	cases := []struct {
+		limits              Limits
 		shards, total, want int
 	}{
-		{0, InlineMax + 1, 4},
-		{0, 100_000, 256},
-		{4, 2100, 8},
-		{256, 100_000, 512},
-		{0, MaxObjects, MaxShards},
+		{DefaultLimits, 0, InlineMax + 1, 1},
+		{DefaultLimits, 0, 1000, 4},
+		{DefaultLimits, 0, 100_000, 512},
+		{DefaultLimits, 4, 1100, 8},
+		{DefaultLimits, 512, 100_000, 1024},
+		{DefaultLimits, 0, MaxObjects, MaxShards},
+		{small, 0, 3, 2},
+		{small, 2, 5, 4},
+		{small, 0, 8, 4},
 	}
 	for _, tc := range cases {
-		got, msg := Grow(tc.shards, tc.total)
+		got, msg := tc.limits.Grow(tc.shards, tc.total)
 		if got != tc.want || msg != "" {
-			t.Errorf("Grow(%d, %d) = %d %q, want %d", tc.shards, tc.total, got, msg, tc.want)
+			t.Errorf("%+v.Grow(%d, %d) = %d %q, want %d", tc.limits, tc.shards, tc.total, got, msg, tc.want)
 		}
 	}
-	for _, tc := range []struct{ shards, total int }{{0, MaxObjects + 1}, {MaxShards, 1000}} {
-		n, msg := Grow(tc.shards, tc.total)
-		if n != 0 || !strings.Contains(msg, "more than the 512000") || !strings.Contains(msg, "narrowed") {
-			t.Errorf("Grow(%d, %d) = %d %q, want a refusal with the numbers", tc.shards, tc.total, n, msg)
+	refusals := []struct {
+		limits        Limits
+		shards, total int
+		want          string
+	}{
+		{DefaultLimits, 0, MaxObjects + 1, "match 512001 objects, more than the 512000"},
+		{DefaultLimits, MaxShards, 1000, "more than the 512000"},
+		{small, 0, 9, "match 9 objects, more than the 8 a Workflow's record of acted-on changes may hold (4 shards of 4 entries"},
+	}
+	for _, tc := range refusals {
+		n, msg := tc.limits.Grow(tc.shards, tc.total)
+		if n != 0 || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "narrowed") {
+			t.Errorf("%+v.Grow(%d, %d) = %d %q, want a refusal with %q", tc.limits, tc.shards, tc.total, n, msg, tc.want)
+		}
+	}
+}
+
+func TestLimitsValidate(t *testing.T) {
+	for _, l := range []Limits{DefaultLimits, {Inline: 1, Shard: 2, Shards: 1}} {
+		if err := l.Validate(); err != nil {
+			t.Errorf("%+v: %v", l, err)
+		}
+	}
+	for _, l := range []Limits{{}, {Inline: 1, Shard: 2, Shards: 3}, {Inline: 1, Shard: 1, Shards: 2}} {
+		if err := l.Validate(); err == nil || !strings.Contains(err.Error(), "power of two") {
+			t.Errorf("%+v: want an error, got %v", l, err)
 		}
 	}
 }

@@ -38,12 +38,17 @@ func tables(r *Results) []table {
 	if len(r.Latency) > 0 {
 		t := table{title: "1. Trigger latency: ConfigMap update -> Workplan created (seen by a watch), ms",
 			header: []string{"load", "achieved updates/s", "median", "p99", "coalesced", "unanswered",
-				"API server CPU share", "operator CPU share", "Workflow size"}}
+				"API server CPU share", "operator CPU share", "API server CPU ms/update", "operator CPU ms/update", "Workflow size", "record shards (largest)", "operator peak RSS MiB"}}
 		for _, l := range r.Latency {
+			shards := "none (in the status)"
+			if l.Shards > 0 {
+				shards = fmt.Sprintf("%d (%.0f KiB)", l.Shards, l.ShardKiB)
+			}
 			t.rows = append(t.rows, []string{
 				fmt.Sprintf("%s, %d ConfigMaps", l.latencyCase, l.ConfigMaps),
 				sum(l.AchievedRate, 0), sum(l.MedianMs, 1), sum(l.P99Ms, 1), pct(l.Coalesced), sum(l.Missing, 0),
-				pct(l.CPUShare["kube-apiserver"]), pct(l.CPUShare["operator"]), fmt.Sprintf("%.0f KiB", l.WorkflowKiB)})
+				pct(l.CPUShare["kube-apiserver"]), pct(l.CPUShare["operator"]), sum(l.APIServerMsPerUpdate, 1), sum(l.OperatorMsPerUpdate, 2), fmt.Sprintf("%.0f KiB", l.WorkflowKiB),
+				shards, sum(l.PeakRSSMiB, 0)})
 		}
 		out = append(out, t)
 	}

@@ -32,9 +32,10 @@ func selectorWorkflow(base *kubeciv1.Workflow, ns, name, cmNamespace string, lab
 	return wf
 }
 
-// createAll creates objects, several at once.
+// createAll creates objects, several at once (more than forAll: 100,000
+// ConfigMaps take a minute or more).
 func createAll[T client.Object](ctx context.Context, c client.Client, objs []T) error {
-	return forAll(objs, func(obj T) error {
+	return forAllN(objs, 48, func(obj T) error {
 		if err := c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
 		}
@@ -44,8 +45,12 @@ func createAll[T client.Object](ctx context.Context, c client.Client, objs []T) 
 
 // forAll calls do for each of xs, up to 16 at once, and returns the first
 // error.
-func forAll[T any](xs []T, do func(T) error) error {
-	sem := make(chan struct{}, 16)
+func forAll[T any](xs []T, do func(T) error) error { return forAllN(xs, 16, do) }
+
+// forAllN calls do for each of xs, up to n at once, and returns the first
+// error.
+func forAllN[T any](xs []T, n int, do func(T) error) error {
+	sem := make(chan struct{}, n)
 	var mu sync.Mutex
 	var first error
 	var wg sync.WaitGroup

@@ -47,6 +47,13 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// Clock tells the time; the real clock when nil.
 	Clock clock.PassiveClock
+	// RecordLimits bound a Workflow's record of acted-on changes (entries in
+	// its status, in a shard, number of shards); trigger.DefaultLimits when
+	// zero. Tests set smaller ones to reach the bounds cheaply.
+	RecordLimits trigger.Limits
+	// TooManyObjectsRetry is how often a Workflow matching more objects than
+	// its record may hold looks again; tooManyObjectsRetry when zero.
+	TooManyObjectsRetry time.Duration
 }
 
 // Reconciler is the Workflow controller.
@@ -63,6 +70,10 @@ type Reconciler struct {
 	gens     *generations
 	access   *accessChecker
 	written  *staleReads
+	shards   *shardCache
+	limits   trigger.Limits
+	// tooManyRetry is Options.TooManyObjectsRetry.
+	tooManyRetry time.Duration
 }
 
 // +kubebuilder:rbac:groups=kube.ci,resources=workflows,verbs=get;list;watch
@@ -87,6 +98,13 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
+	limits := opts.RecordLimits
+	if limits == (trigger.Limits{}) {
+		limits = trigger.DefaultLimits
+	}
+	if err := limits.Validate(); err != nil {
+		return nil, err
+	}
 	gens := newGenerations()
 	r := &Reconciler{
 		Client:   mgr.GetClient(),
@@ -98,6 +116,12 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 		dispatch: newDispatcher(gens, clk),
 		access:   newAccessChecker(mgr.GetClient(), clk),
 		written:  newStaleReads(),
+		shards:   newShardCache(),
+		limits:   limits,
+	}
+	r.tooManyRetry = opts.TooManyObjectsRetry
+	if r.tooManyRetry <= 0 {
+		r.tooManyRetry = tooManyObjectsRetry
 	}
 	r.registry = watch.NewRegistry(dyn, r.dispatch)
 	if err := mgr.Add(r.registry); err != nil {
@@ -196,7 +220,7 @@ func (r *Reconciler) reconcile(ctx context.Context, wf *kubeciv1.Workflow, owner
 		if prob != nil {
 			r.notReady(wf, owner, *prob)
 		}
-		return ctrl.Result{RequeueAfter: tooManyObjectsRetry}, false, err
+		return ctrl.Result{RequeueAfter: r.tooManyRetry}, false, err
 	}
 	setReady(wf, metav1.ConditionTrue, kubeciv1.ReasonWatching, watchingMessage(filters))
 	wf.Status.LastObservedGeneration = wf.Generation
@@ -234,7 +258,7 @@ func (r *Reconciler) reconcileWatches(owner types.NamespacedName, filters []trig
 // changed, or when the record must grow.
 // A Workflow whose triggers match more objects than its record can hold says
 // so (Ready=False, TooManyObjects), starts nothing, and looks again after
-// tooManyObjectsRetry, or when its spec changes.
+// tooManyObjectsRetry (Options.TooManyObjectsRetry), or when its spec changes.
 func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflow, owner types.NamespacedName, filters []trigger.Filter, snap *snapshot) (*problem, error) {
 	triggers := trigger.TriggersHash(wf.Spec.Triggers)
 	if trigger.BaselineFor(wf.Status.ObservedTriggers, triggers) {
@@ -247,7 +271,7 @@ func (r *Reconciler) reconcileTriggers(ctx context.Context, wf *kubeciv1.Workflo
 	if err != nil {
 		return nil, err
 	}
-	w, whole, msg := planRecord(rec, changes)
+	w, whole, msg := planRecord(r.limits, rec, changes)
 	if msg != "" {
 		return &problem{kubeciv1.ReasonTooManyObjects, msg}, nil
 	}
@@ -309,6 +333,7 @@ func (r *Reconciler) stopWatching(owner types.NamespacedName) {
 	r.registry.Remove(owner)
 	r.dispatch.remove(owner)
 	r.written.forget(owner)
+	r.shards.forget(owner)
 	sharedInformers.Set(float64(len(r.registry.Keys())))
 }
 

@@ -30,8 +30,10 @@ type dispatcher struct {
 
 	mu    sync.Mutex
 	queue workqueue.TypedRateLimitingInterface[reconcile.Request]
-	// byKey holds, for each informer, the filters of each Workflow using it.
+	// byKey holds, for each informer, the filters of each Workflow using it;
+	// index finds those an event may concern.
 	byKey    map[watch.Key]map[types.NamespacedName][]trigger.Filter
+	index    *ownerIndex
 	gone     map[types.NamespacedName]map[types.UID]goneObject
 	received map[types.NamespacedName]map[types.UID]receipt
 	// seq numbers what owners are told, so that a decision forgets only what
@@ -68,6 +70,7 @@ type snapshot struct {
 func newDispatcher(gens *generations, c clock.PassiveClock) *dispatcher {
 	return &dispatcher{gens: gens, clock: c,
 		byKey:    map[watch.Key]map[types.NamespacedName][]trigger.Filter{},
+		index:    newOwnerIndex(),
 		gone:     map[types.NamespacedName]map[types.UID]goneObject{},
 		received: map[types.NamespacedName]map[types.UID]receipt{},
 		epoch:    map[types.NamespacedName]uint64{},
@@ -96,6 +99,11 @@ func (d *dispatcher) setFilters(owner types.NamespacedName, filters []trigger.Fi
 		}
 		d.byKey[k][owner] = append(d.byKey[k][owner], f)
 	}
+	for k, owners := range d.byKey {
+		if fs, ok := owners[owner]; ok {
+			d.index.set(k, owner, fs)
+		}
+	}
 }
 
 // remove forgets owner entirely.
@@ -111,6 +119,9 @@ func (d *dispatcher) remove(owner types.NamespacedName) {
 
 func (d *dispatcher) dropFiltersLocked(owner types.NamespacedName) {
 	for k, owners := range d.byKey {
+		if fs, ok := owners[owner]; ok {
+			d.index.drop(k, owner, fs)
+		}
 		delete(owners, owner)
 		if len(owners) == 0 {
 			delete(d.byKey, k)
@@ -124,7 +135,13 @@ func (d *dispatcher) OnEvent(key watch.Key, ev watch.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seq++
-	for owner, filters := range d.byKey[key] {
+	candidates := d.index.owners(key, ev.Old, ev.New)
+	triggerEvents.WithLabelValues(string(trigger.EventFiltered)).Add(float64(len(d.byKey[key]) - len(candidates)))
+	for owner := range candidates {
+		filters := d.byKey[key][owner]
+		if len(filters) == 0 {
+			continue
+		}
 		result := trigger.Classify(filters, ev.Old, ev.New, d.gens.of)
 		triggerEvents.WithLabelValues(string(result)).Inc()
 		if result != trigger.EventAccepted {

@@ -57,10 +57,17 @@ func (c *countingTransport) take() (map[string]int, int64) {
 
 func startCountingOperator(t *testing.T, env *testenv.Env, ns string) (*operator, *countingTransport) {
 	t.Helper()
+	return startCountingOperatorWithOptions(t, env, ns, Options{})
+}
+
+// startCountingOperatorWithOptions starts an operator with opts whose
+// requests are counted.
+func startCountingOperatorWithOptions(t *testing.T, env *testenv.Env, ns string, opts Options) (*operator, *countingTransport) {
+	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
 	counting := &countingTransport{counts: map[string]int{}}
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counting.next = rt; return counting }
-	return startOperatorWith(t, env, cfg, ns), counting
+	return startOperatorWithOptions(t, env, cfg, ns, opts), counting
 }
 
 // heapMiB is the live heap after a collection, in MiB.

@@ -39,7 +39,7 @@ type record struct {
 
 // shardName is the name of shard i of wf's record.
 func shardName(wf *kubeciv1.Workflow, i int) string {
-	return names.Short(wf.Name, 253-len("-record-1023")) + "-record-" + strconv.Itoa(i)
+	return names.Short(wf.Name, 253-len("-record-2047")) + "-record-" + strconv.Itoa(i)
 }
 
 // readRecord reads wf's whole record. Shards are read from the API server, not
@@ -76,7 +76,8 @@ func (r *Reconciler) readRecord(ctx context.Context, wf *kubeciv1.Workflow) (*re
 }
 
 // readShardsOf reads the part of wf's record that holds the objects of
-// changed: the status, or the shards they hash to.
+// changed: the status, or the shards they hash to (the copies this controller
+// last read or wrote, else from the API server).
 func (r *Reconciler) readShardsOf(ctx context.Context, wf *kubeciv1.Workflow, changed map[types.UID]bool) (*record, error) {
 	rec := &record{shards: int(wf.Status.RecordShards), loaded: map[int]map[string]string{}, objects: map[int]*kubeciv1.TriggerRecord{}}
 	if rec.shards == 0 {
@@ -89,15 +90,22 @@ func (r *Reconciler) readShardsOf(ctx context.Context, wf *kubeciv1.Workflow, ch
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(writeParallelism)
+	key := client.ObjectKeyFromObject(wf)
 	for i := range want {
 		g.Go(func() error {
-			tr := &kubeciv1.TriggerRecord{}
-			err := r.reader.Get(gctx, client.ObjectKey{Namespace: wf.Namespace, Name: shardName(wf, i)}, tr)
-			if apierrors.IsNotFound(err) || (err == nil && tr.Labels[kubeciv1.LabelWorkflowUID] != string(wf.UID)) {
-				tr, err = nil, nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading shard %d of the record of acted-on changes: %w", i, err)
+			tr := r.shards.get(key, wf.UID, rec.shards, i)
+			if tr == nil {
+				tr = &kubeciv1.TriggerRecord{}
+				err := r.reader.Get(gctx, client.ObjectKey{Namespace: wf.Namespace, Name: shardName(wf, i)}, tr)
+				if apierrors.IsNotFound(err) || (err == nil && tr.Labels[kubeciv1.LabelWorkflowUID] != string(wf.UID)) {
+					tr, err = nil, nil
+				}
+				if err != nil {
+					return fmt.Errorf("reading shard %d of the record of acted-on changes: %w", i, err)
+				}
+				if tr != nil {
+					r.shards.put(key, wf.UID, rec.shards, i, tr)
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -131,27 +139,27 @@ type recordWrite struct {
 // record must grow (a split). whole says that growing needs the whole record,
 // which rec does not hold (decide again over every object); a message says
 // why the record cannot be kept.
-func planRecord(rec *record, c trigger.Changes) (w recordWrite, whole bool, msg string) {
+func planRecord(l trigger.Limits, rec *record, c trigger.Changes) (w recordWrite, whole bool, msg string) {
 	if rec.shards == 0 {
 		inline := c.To(rec.entries)
-		if len(inline) <= trigger.InlineMax {
+		if !l.Overfull(0, len(inline), nil) {
 			return recordWrite{inline: inline}, false, ""
 		}
-		return grow(0, inline)
+		return grow(l, 0, inline)
 	}
 	writes := trigger.Apply(rec.shards, rec.loaded, c)
-	if !trigger.Overfull(rec.shards, 0, writes) {
+	if !l.Overfull(rec.shards, 0, writes) {
 		return recordWrite{shards: rec.shards, writes: writes}, false, ""
 	}
 	if !rec.whole {
 		return recordWrite{}, true, ""
 	}
-	return grow(rec.shards, c.To(rec.entries))
+	return grow(l, rec.shards, c.To(rec.entries))
 }
 
 // grow plans the split of entries, kept in shards, over more shards.
-func grow(shards int, entries map[string]string) (recordWrite, bool, string) {
-	n, msg := trigger.Grow(shards, len(entries))
+func grow(l trigger.Limits, shards int, entries map[string]string) (recordWrite, bool, string) {
+	n, msg := l.Grow(shards, len(entries))
 	if msg != "" {
 		return recordWrite{}, false, msg
 	}
@@ -165,7 +173,7 @@ func (r *Reconciler) writeRecord(ctx context.Context, wf *kubeciv1.Workflow, rec
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(writeParallelism)
 	for i, entries := range w.writes {
-		g.Go(func() error { return r.writeShard(gctx, wf, rec.objects[i], i, entries) })
+		g.Go(func() error { return r.writeShard(gctx, wf, rec.objects[i], w.shards, i, entries) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -178,9 +186,10 @@ func (r *Reconciler) writeRecord(ctx context.Context, wf *kubeciv1.Workflow, rec
 	return nil
 }
 
-// writeShard writes shard i of wf's record: creates it, or updates the
-// version read.
-func (r *Reconciler) writeShard(ctx context.Context, wf *kubeciv1.Workflow, read *kubeciv1.TriggerRecord, i int, entries map[string]string) error {
+// writeShard writes shard i, of count shards, of wf's record: creates it, or
+// updates the version read; and keeps what the API server returned for the
+// next decision, or, when the write fails, forgets the shard.
+func (r *Reconciler) writeShard(ctx context.Context, wf *kubeciv1.Workflow, read *kubeciv1.TriggerRecord, count, i int, entries map[string]string) error {
 	tr := &kubeciv1.TriggerRecord{}
 	if read != nil {
 		tr = read.DeepCopy()
@@ -197,6 +206,12 @@ func (r *Reconciler) writeShard(ctx context.Context, wf *kubeciv1.Workflow, read
 		err = r.Update(ctx, tr)
 	} else if err = r.Create(ctx, tr); apierrors.IsAlreadyExists(err) {
 		err = r.replaceShard(ctx, wf, tr)
+	}
+	key := client.ObjectKeyFromObject(wf)
+	if err != nil {
+		r.shards.drop(key, i)
+	} else {
+		r.shards.put(key, wf.UID, count, i, tr)
 	}
 	if apierrors.IsConflict(err) {
 		return fmt.Errorf("shard %d of the record changed since it was read; deciding again: %w", i, err)

@@ -118,9 +118,10 @@ func TestLargeRecordIsShardedAndExactlyOnce(t *testing.T) {
 	create(t, env, wf)
 	op := startOperator(t, env, ns)
 	got := waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
-	if got.Status.RecordShards != 4 || len(got.Status.LastObservedResourceGeneration) != 0 || len(shards(t, env, wf)) != 4 {
-		t.Fatalf("want the record of %d objects in 4 shards, got %d shards, %d entries in the status, %v",
-			n, got.Status.RecordShards, len(got.Status.LastObservedResourceGeneration), shards(t, env, wf))
+	want, _ := trigger.DefaultLimits.Grow(0, n)
+	if int(got.Status.RecordShards) != want || len(got.Status.LastObservedResourceGeneration) != 0 || len(shards(t, env, wf)) != want {
+		t.Fatalf("want the record of %d objects in %d shards, got %d shards, %d entries in the status, %v",
+			n, want, got.Status.RecordShards, len(got.Status.LastObservedResourceGeneration), shards(t, env, wf))
 	}
 	waitWorkplans(t, env, ns, wf.Name, 0)
 
@@ -197,15 +198,15 @@ func (d *dyingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return d.next.RoundTrip(req)
 }
 
-// startDyingOperator starts an operator that dies after `after` writes, waits
-// until it has tried one more, and stops it.
-func startDyingOperator(t *testing.T, env *testenv.Env, ns string, after int) {
+// startDyingOperator starts an operator (with opts) that dies after `after`
+// writes, waits until it has tried one more, and stops it.
+func startDyingOperator(t *testing.T, env *testenv.Env, ns string, after int, opts Options) {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
 	dying := &dyingTransport{}
 	dying.after.Store(int64(after))
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { dying.next = rt; return dying }
-	op := startOperatorWith(t, env, cfg, ns)
+	op := startOperatorWithOptions(t, env, cfg, ns, opts)
 	waitCount(t, fmt.Sprintf("the operator to die after %d writes", after), func() float64 { return float64(dying.attempts.Load()) }, float64(after+1))
 	op.stopOperator()
 }
@@ -214,9 +215,17 @@ func startDyingOperator(t *testing.T, env *testenv.Env, ns string, after int) {
 // some of the runs, after the runs and between the shards of a split, before
 // the new shard count is recorded); a restarted operator then converges to
 // exactly one run per change.
+//
+// The record's limits are small (20 entries in the status, 16 in a shard), so
+// that the split is reached with few objects; the code is the same at the
+// real limits.
 func TestCrashAtEveryRecordWriteStartsEachRunOnce(t *testing.T) {
 	env := testenv.Get(t)
-	const existing, added = trigger.InlineMax - 5, 10 // the decision moves the record to 4 shards
+	opts := Options{RecordLimits: trigger.Limits{Inline: 20, Shard: 16, Shards: 64}}
+	const existing, added = 15, 10 // the decision moves the record to 4 shards
+	if n, _ := opts.RecordLimits.Grow(0, existing+added); n != 4 {
+		t.Fatalf("the decision splits the record over %d shards, want 4", n)
+	}
 	// Writes of the decision: 10 Workplans, 4 shards, the status.
 	for _, after := range []int{0, 5, 10, 11, 13, 14} {
 		t.Run(fmt.Sprintf("dies after %d writes", after), func(t *testing.T) {
@@ -225,13 +234,13 @@ func TestCrashAtEveryRecordWriteStartsEachRunOnce(t *testing.T) {
 			createConfigMaps(t, env, ns, 0, existing)
 			wf := manyWorkflow(ns)
 			create(t, env, wf)
-			op := startOperator(t, env, ns)
+			op := startOperatorWithOptions(t, env, env.Config, ns, opts)
 			waitReady(t, env, wf, metav1.ConditionTrue, kubeciv1.ReasonWatching)
 			op.stopOperator()
 
 			createConfigMaps(t, env, ns, existing, added)
-			startDyingOperator(t, env, ns, after)
-			startOperator(t, env, ns)
+			startDyingOperator(t, env, ns, after, opts)
+			startOperatorWithOptions(t, env, env.Config, ns, opts)
 			runs := waitWorkplans(t, env, ns, wf.Name, added)
 			last := &corev1.ConfigMap{}
 			if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: fmt.Sprintf("cm-%06d", existing+added-1)}, last); err != nil {
@@ -313,7 +322,7 @@ func TestCrashBetweenShardWritesStartsEachRunOnce(t *testing.T) {
 		if err := env.Client.Delete(context.Background(), gone); err != nil {
 			t.Fatal(err)
 		}
-		startDyingOperator(t, env, ns, after)
+		startDyingOperator(t, env, ns, after, Options{})
 		op := startOperator(t, env, ns)
 		runs += 3
 		waitWorkplans(t, env, ns, wf.Name, runs)

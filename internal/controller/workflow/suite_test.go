@@ -47,6 +47,16 @@ func startOperator(t *testing.T, env *testenv.Env, ns string) *operator {
 // with cfg.
 func startOperatorWith(t *testing.T, env *testenv.Env, cfg *rest.Config, ns string) *operator {
 	t.Helper()
+	return startOperatorWithOptions(t, env, cfg, ns, Options{})
+}
+
+// startOperatorWithOptions starts the Workflow controller with opts (4
+// Workflows reconciled at once unless opts say otherwise).
+func startOperatorWithOptions(t *testing.T, env *testenv.Env, cfg *rest.Config, ns string, opts Options) *operator {
+	t.Helper()
+	if opts.MaxConcurrentReconciles == 0 {
+		opts.MaxConcurrentReconciles = 4
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -57,7 +67,7 @@ func startOperatorWith(t *testing.T, env *testenv.Env, cfg *rest.Config, ns stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
+	if _, err := SetupWithManager(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
