@@ -87,22 +87,7 @@ func TestPodStatusStages(t *testing.T) {
 		Containers:     []corev1.Container{{Name: "step-3"}, {Name: "step-4"}},
 	}}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var phases []corev1.PodPhase
-	for i := 0; ; i++ {
-		stage := podStage(pod)
-		if stage != i {
-			t.Fatalf("after %d writes the pod shows stage %d", i, stage)
-		}
-		next := podStatusAt(pod, stage, t0.Add(time.Duration(i)*time.Second))
-		if next == nil {
-			break
-		}
-		pod.Status = *next
-		phases = append(phases, next.Phase)
-		if i > 10 {
-			t.Fatal("the pod never finishes")
-		}
-	}
+	phases := simulateStages(t, pod, t0, func(int, *corev1.PodStatus) {})
 	want := []corev1.PodPhase{corev1.PodPending, corev1.PodPending, corev1.PodRunning, corev1.PodSucceeded}
 	if diff := cmp.Diff(want, phases); diff != "" {
 		t.Errorf("phases (-want +got):\n%s", diff)
@@ -129,23 +114,12 @@ func TestPodStatusStagesWithSidecar(t *testing.T) {
 		Containers:     []corev1.Container{{Name: "step-5"}},
 	}, Status: corev1.PodStatus{QOSClass: corev1.PodQOSBurstable}} // the sidecar has resources
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var phases []corev1.PodPhase
 	var cleaner []string
-	for i := 0; ; i++ {
-		stage := podStage(pod)
-		if stage != i {
-			t.Fatalf("after %d writes the pod shows stage %d", i, stage)
-		}
-		next := podStatusAt(pod, stage, t0.Add(time.Duration(i)*time.Second))
-		if next == nil {
-			break
-		}
+	phases := simulateStages(t, pod, t0, func(i int, next *corev1.PodStatus) {
 		if next.QOSClass != corev1.PodQOSBurstable {
 			// The API server refuses a change of this immutable field.
 			t.Fatalf("write %d changes status.qosClass to %q", i, next.QOSClass)
 		}
-		pod.Status = *next
-		phases = append(phases, next.Phase)
 		st := next.InitContainerStatuses[0].State
 		switch {
 		case st.Terminated != nil:
@@ -155,10 +129,7 @@ func TestPodStatusStagesWithSidecar(t *testing.T) {
 		default:
 			cleaner = append(cleaner, "waiting")
 		}
-		if i > 10 {
-			t.Fatal("the pod never finishes")
-		}
-	}
+	})
 	// As many writes as without the sidecar: step-4 runs, step-5 runs, ended.
 	if diff := cmp.Diff([]corev1.PodPhase{corev1.PodPending, corev1.PodRunning, corev1.PodSucceeded}, phases); diff != "" {
 		t.Errorf("phases (-want +got):\n%s", diff)
@@ -168,6 +139,31 @@ func TestPodStatusStagesWithSidecar(t *testing.T) {
 	}
 	if got := pod.Status.InitContainerStatuses[1].State.Terminated; got == nil || got.ExitCode != 0 {
 		t.Errorf("step-4: want exited 0, got %+v", pod.Status.InitContainerStatuses[1].State)
+	}
+}
+
+// simulateStages writes pod's statuses as the simulator would, one second
+// apart from t0, checking that each write moves it one stage on, and calls
+// each with every new status before it is applied; it returns the phases
+// written.
+func simulateStages(t *testing.T, pod *corev1.Pod, t0 time.Time, each func(i int, next *corev1.PodStatus)) []corev1.PodPhase {
+	t.Helper()
+	var phases []corev1.PodPhase
+	for i := 0; ; i++ {
+		stage := podStage(pod)
+		if stage != i {
+			t.Fatalf("after %d writes the pod shows stage %d", i, stage)
+		}
+		next := podStatusAt(pod, stage, t0.Add(time.Duration(i)*time.Second))
+		if next == nil {
+			return phases
+		}
+		each(i, next)
+		pod.Status = *next
+		phases = append(phases, next.Phase)
+		if i > 10 {
+			t.Fatal("the pod never finishes")
+		}
 	}
 }
 
