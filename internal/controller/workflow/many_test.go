@@ -79,7 +79,7 @@ func heapMiB() float64 {
 }
 
 // A Workflow matching many ConfigMaps (KUBECI_SCALE_OBJECTS, 3,000 by
-// default; the figures in docs/triggers.md come from 1,000 to 100,000): one
+// default, 100,000 in CI (.ci/run); the figures in docs/triggers.md come from 1,000 to 100,000): one
 // change starts one run at a cost in API requests and bytes that does not grow
 // with the number of objects; a restart with nothing changed starts none; a
 // change and deletes made while the operator is down start one run each.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
@@ -27,7 +29,11 @@ import (
 	"github.com/kubeci/kubeci/internal/trigger"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// The operators started by the tests log their errors to stderr.
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	os.Exit(testenv.Main(m))
+}
 
 // operator is a running manager with the Workflow controller, watching one
 // namespace's Workflows.
