@@ -28,19 +28,13 @@ func newOwnerIndex() *ownerIndex {
 
 // set indexes owner's filters of informer key.
 func (x *ownerIndex) set(key watch.Key, owner types.NamespacedName, filters []trigger.Filter) {
-	var labels []string
-	for _, f := range filters {
-		name, values, ok := f.RequiredLabel()
-		if !ok {
-			if x.always[key] == nil {
-				x.always[key] = map[types.NamespacedName]bool{}
-			}
-			x.always[key][owner] = true
-			return
+	labels, ok := indexLabels(filters)
+	if !ok {
+		if x.always[key] == nil {
+			x.always[key] = map[types.NamespacedName]bool{}
 		}
-		for _, v := range values {
-			labels = append(labels, name+"="+v)
-		}
+		x.always[key][owner] = true
+		return
 	}
 	if x.byLabel[key] == nil {
 		x.byLabel[key] = map[string]map[types.NamespacedName]bool{}
@@ -59,23 +53,39 @@ func (x *ownerIndex) drop(key watch.Key, owner types.NamespacedName, filters []t
 	if len(x.always[key]) == 0 {
 		delete(x.always, key)
 	}
-	for _, f := range filters {
-		name, values, ok := f.RequiredLabel()
-		if !ok {
-			continue
-		}
-		for _, v := range values {
-			l := name + "=" + v
-			delete(x.byLabel[key][l], owner)
-			if len(x.byLabel[key][l]) == 0 {
-				delete(x.byLabel[key], l)
-			}
+	labels, ok := indexLabels(filters)
+	if !ok {
+		return
+	}
+	for _, l := range labels {
+		delete(x.byLabel[key][l], owner)
+		if len(x.byLabel[key][l]) == 0 {
+			delete(x.byLabel[key], l)
 		}
 	}
 	if len(x.byLabel[key]) == 0 {
 		delete(x.byLabel, key)
 	}
 }
+
+// indexLabels are the label=value pairs filters are indexed under: those
+// each filter requires one of. ok is false when a filter requires none, so
+// that the filters must be looked at for every event.
+func indexLabels(filters []trigger.Filter) (labels []string, ok bool) {
+	for _, f := range filters {
+		name, values, ok := f.RequiredLabel()
+		if !ok {
+			return nil, false
+		}
+		for _, v := range values {
+			labels = append(labels, labelPair(name, v))
+		}
+	}
+	return labels, true
+}
+
+// labelPair is the index key of a label's value.
+func labelPair(name, value string) string { return name + "=" + value }
 
 // owners returns the Workflows whose filters of key may match one of objs
 // (an event's old and new states; nil ones are skipped).
@@ -96,7 +106,7 @@ func (x *ownerIndex) owners(key watch.Key, objs ...*unstructured.Unstructured) m
 		labels, _ := meta["labels"].(map[string]any)
 		for name, v := range labels {
 			value, _ := v.(string)
-			for owner := range byLabel[name+"="+value] {
+			for owner := range byLabel[labelPair(name, value)] {
 				out[owner] = true
 			}
 		}
