@@ -69,9 +69,9 @@ func TestDescribeWorkplan(t *testing.T) {
 func TestDescribeWorkflow(t *testing.T) {
 	k := newKube(t)
 	wf, _, now := runsFixture(k)
-	k.create(&eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "triggered"}, EventTime: metav1.NewMicroTime(now.Add(-40 * time.Minute)),
-		ReportingController: "kubeci-workflow", ReportingInstance: "kubeci-workflow-1", Action: "Trigger",
-		Reason: "Triggered", Type: corev1.EventTypeNormal, Note: "started Workplan build-run-2 (ConfigMap my-config Updated)",
+	k.create(&eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "rerun"}, EventTime: metav1.NewMicroTime(now.Add(-40 * time.Minute)),
+		ReportingController: "kubeci-workflow", ReportingInstance: "kubeci-workflow-1", Action: "Rerun",
+		Reason: "Rerun", Type: corev1.EventTypeNormal, Note: "started Workplan build-run-2, a rerun of build-run-1 (ConfigMap my-config Updated)",
 		Regarding: corev1.ObjectReference{APIVersion: kubeciv1.GroupVersion.String(), Kind: "Workflow", Name: wf.Name, Namespace: k.ns}})
 	broken := k.sample("broken", false)
 	broken.Spec.Steps[0].Dependency = []string{"step-5"}

@@ -100,8 +100,11 @@ func (r *Reconciler) startRun(ctx context.Context, wf *kubeciv1.Workflow, ev kub
 		}
 		return false, fmt.Errorf("creating Workplan %s: %w", name, err)
 	}
+	// No Event says so: the Workplan itself is the record of the run and of
+	// what triggered it (kubeci describe workflow lists the recent ones), and
+	// an Event per run would cost the API server a create for nothing a
+	// person needs to be told. kubeci_workplans_created_total counts them.
 	workplansCreated.WithLabelValues(string(ev.Event)).Inc()
-	r.Recorder.Eventf(wf, wp, corev1.EventTypeNormal, "Triggered", "Trigger", "started Workplan %s (%s)", wp.Name, describeEvent(ev))
 	return true, nil
 }
 
