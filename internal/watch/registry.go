@@ -12,10 +12,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	watchapi "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -74,7 +76,9 @@ const (
 // Registry owns the shared informers.
 type Registry struct {
 	client  dynamic.Interface
+	rest    rest.Interface
 	handler Handler
+	intern  *interner
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -95,13 +99,21 @@ type entry struct {
 	lastErr error
 }
 
-// NewRegistry returns a Registry whose informers list and watch with client and
+// NewRegistry returns a Registry whose informers list and watch with cfg and
 // report to handler. Run it as a manager Runnable (Start) so that its informers
 // stop with the manager.
-func NewRegistry(client dynamic.Interface, handler Handler) *Registry {
+func NewRegistry(cfg *rest.Config, handler Handler) (*Registry, error) {
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := rest.UnversionedRESTClientForConfigAndClient(dynamic.ConfigFor(cfg), httpClient)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Registry{client: client, handler: handler, ctx: ctx, cancel: cancel,
-		entries: map[Key]*entry{}, owners: map[types.NamespacedName]map[Key]bool{}}
+	return &Registry{client: dynamic.New(rc), rest: rc, handler: handler, intern: newInterner(), ctx: ctx, cancel: cancel,
+		entries: map[Key]*entry{}, owners: map[types.NamespacedName]map[Key]bool{}}, nil
 }
 
 // Start blocks until ctx ends, then stops every informer.
@@ -160,15 +172,22 @@ func (r *Registry) release(owner types.NamespacedName, k Key) {
 // start creates and runs the informer of k. r.mu must be held.
 func (r *Registry) start(k Key) *entry {
 	ctx, stop := context.WithCancel(r.ctx)
-	inf := dynamicinformer.NewFilteredDynamicInformer(r.client, k.GVR, k.Namespace, 0,
-		cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel}, nil).Informer()
+	inf := cache.NewSharedIndexInformerWithOptions(r.listWatch(k), &unstructured.Unstructured{},
+		cache.SharedIndexInformerOptions{
+			Indexers:          cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel},
+			ObjectDescription: k.GVR.String(),
+		})
 	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
 	e.synced = inf.HasSynced
 
-	// The cache needs no managed fields: dropping them saves much memory.
+	// The cache needs no managed fields: dropping them saves much memory,
+	// and so does sharing the strings that repeat from object to object.
 	_ = inf.SetTransform(func(obj any) (any, error) {
 		if m, ok := obj.(metav1.Object); ok {
 			m.SetManagedFields(nil)
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			r.intern.object(u.Object)
 		}
 		return obj, nil
 	})
@@ -211,6 +230,28 @@ func (r *Registry) start(k Key) *entry {
 		}
 	}()
 	return e
+}
+
+// listWatch lists and watches k's objects like the dynamic informer does,
+// except that a list is decoded as it streams in (listStream). A watch list
+// (the WatchListClient feature: the initial objects as watch events) is still
+// tried first where the API server can serve it.
+func (r *Registry) listWatch(k Key) cache.ListerWatcher {
+	res := r.client.Resource(k.GVR).Namespace(k.Namespace)
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListFunc: func(opts metav1.ListOptions) (runtime.Object, error) {
+			return listStream(r.ctx, r.rest, k.GVR, k.Namespace, opts)
+		},
+		WatchFunc: func(opts metav1.ListOptions) (watchapi.Interface, error) {
+			return res.Watch(r.ctx, opts)
+		},
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return listStream(ctx, r.rest, k.GVR, k.Namespace, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watchapi.Interface, error) {
+			return res.Watch(ctx, opts)
+		},
+	}, r.client)
 }
 
 // deletedObject is the last known state of a deleted object, also when the

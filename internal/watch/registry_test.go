@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubeci/kubeci/internal/testenv"
@@ -76,7 +75,10 @@ func TestRegistrySharesAndReleasesInformers(t *testing.T) {
 	env := testenv.Get(t)
 	nsA, nsB := env.Namespace(t), env.Namespace(t)
 	rec := &recorder{synced: map[Key]bool{}}
-	reg := NewRegistry(dynamic.NewForConfigOrDie(env.Config), rec)
+	reg, err := NewRegistry(env.Config, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = reg.Start(ctx) }()

@@ -11,7 +11,10 @@ import (
 // staleReads remembers, per Workflow, the resourceVersion this controller's
 // last status write replaced, and the Workflow the API server returned for the
 // write. A cached Workflow still at the replaced version is older than that
-// one. Only equality of resourceVersions is used, as the API allows.
+// one. Only equality of resourceVersions is used, as the API allows. The
+// returned Workflow is kept only until the cache holds another version (cached,
+// called by the cache's informer, or newer): with 1,000 Workflows, holding
+// every write's result until the next reconcile was several MB.
 type staleReads struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]write
@@ -49,6 +52,16 @@ func (s *staleReads) newer(key types.NamespacedName, rv string) *kubeciv1.Workfl
 		return nil
 	}
 	return w.result.DeepCopy()
+}
+
+// cached is told that the cache now holds resourceVersion rv of key: a write
+// that replaced another version is no longer needed.
+func (s *staleReads) cached(key types.NamespacedName, rv string) {
+	s.mu.Lock()
+	if w, ok := s.written[key]; ok && w.replaced != rv {
+		delete(s.written, key)
+	}
+	s.mu.Unlock()
 }
 
 func (s *staleReads) forget(key types.NamespacedName) {

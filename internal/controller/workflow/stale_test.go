@@ -26,3 +26,23 @@ func TestStaleReads(t *testing.T) {
 		t.Fatal("once the cache moved on, the write is forgotten")
 	}
 }
+
+// The cache's informer drops a write's result once the cache holds another
+// version, and only then.
+func TestStaleReadsForgetsWhatTheCacheHolds(t *testing.T) {
+	s := newStaleReads()
+	key := types.NamespacedName{Namespace: "ns", Name: "wf"}
+	s.wrote(key, "1", &kubeciv1.Workflow{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "2"}})
+	s.cached(key, "1")
+	if got := s.newer(key, "1"); got == nil || got.ResourceVersion != "2" {
+		t.Fatalf("the cache still holds the replaced version: the write must stay, got %v", got)
+	}
+	s.cached(types.NamespacedName{Namespace: "ns", Name: "other"}, "2")
+	s.cached(key, "2")
+	if len(s.written) != 0 {
+		t.Fatalf("the cache holds the written version: nothing must stay, got %v", s.written)
+	}
+	if got := s.newer(key, "1"); got != nil {
+		t.Fatalf("a forgotten write is not returned, got %v", got)
+	}
+}
