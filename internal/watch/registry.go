@@ -68,10 +68,7 @@ type Handler interface {
 	OnWatchError(key Key, err error)
 }
 
-const (
-	uidIndex   = "uid"
-	labelIndex = "label"
-)
+const labelIndex = "label"
 
 // Registry owns the shared informers.
 type Registry struct {
@@ -97,6 +94,12 @@ type entry struct {
 
 	mu      sync.Mutex
 	lastErr error
+
+	// uids maps the UID of each object the handler was told of to its key
+	// in the store. A client-go index would hold a set per UID: for 10,000
+	// objects, some 2.5 MB more.
+	uidsMu sync.Mutex
+	uids   map[types.UID]string
 }
 
 // NewRegistry returns a Registry whose informers list and watch with cfg and
@@ -174,10 +177,10 @@ func (r *Registry) start(k Key) *entry {
 	ctx, stop := context.WithCancel(r.ctx)
 	inf := cache.NewSharedIndexInformerWithOptions(r.listWatch(k), &unstructured.Unstructured{},
 		cache.SharedIndexInformerOptions{
-			Indexers:          cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel},
+			Indexers:          cache.Indexers{labelIndex: indexByLabel},
 			ObjectDescription: k.GVR.String(),
 		})
-	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
+	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}, uids: map[types.UID]string{}}
 	e.synced = inf.HasSynced
 
 	// The cache needs no managed fields: dropping them saves much memory,
@@ -203,6 +206,7 @@ func (r *Registry) start(k Key) *entry {
 	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {
+				e.track(nil, u)
 				r.handler.OnEvent(k, Event{Type: Added, New: u})
 			}
 		},
@@ -210,11 +214,13 @@ func (r *Registry) start(k Key) *entry {
 			o, ok1 := oldObj.(*unstructured.Unstructured)
 			n, ok2 := newObj.(*unstructured.Unstructured)
 			if ok1 && ok2 {
+				e.track(o, n)
 				r.handler.OnEvent(k, Event{Type: Updated, Old: o, New: n})
 			}
 		},
 		DeleteFunc: func(obj any) {
 			if u, ok := deletedObject(obj); ok {
+				e.track(u, nil)
 				r.handler.OnEvent(k, Event{Type: Deleted, Old: u})
 			}
 		},
@@ -262,6 +268,43 @@ func deletedObject(obj any) (*unstructured.Unstructured, bool) {
 	}
 	u, ok := obj.(*unstructured.Unstructured)
 	return u, ok
+}
+
+// track keeps uids current as an object goes from old to new (nil when it
+// did not exist or no longer does). It runs before the handler is told, so
+// that what the handler is told of is found by UID.
+func (e *entry) track(old, new *unstructured.Unstructured) {
+	e.uidsMu.Lock()
+	defer e.uidsMu.Unlock()
+	if old != nil && (new == nil || old.GetUID() != new.GetUID()) {
+		delete(e.uids, old.GetUID())
+	}
+	if new != nil {
+		key, err := cache.MetaNamespaceKeyFunc(new)
+		if err == nil {
+			e.uids[new.GetUID()] = key
+		}
+	}
+}
+
+// byUID returns the stored object with uid, if the handler was told of it
+// and it is still stored.
+func (e *entry) byUID(uid types.UID) (*unstructured.Unstructured, bool) {
+	e.uidsMu.Lock()
+	key, ok := e.uids[uid]
+	e.uidsMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	it, ok, err := e.informer.GetStore().GetByKey(key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	u, ok := it.(*unstructured.Unstructured)
+	if !ok || u.GetUID() != uid { // the name now holds a newer object
+		return nil, false
+	}
+	return u, true
 }
 
 func (e *entry) setErr(err error) {
@@ -324,29 +367,21 @@ func (r *Registry) Get(k Key, namespace, name string) (*unstructured.Unstructure
 	return u, ok
 }
 
-// HasUID reports whether key's cache holds an object with uid.
+// HasUID reports whether key's cache holds an object with uid (of which the
+// handler was told).
 func (r *Registry) HasUID(k Key, uid types.UID) bool {
-	e := r.entry(k)
-	if e == nil {
-		return false
-	}
-	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
-	return err == nil && len(items) > 0
+	_, ok := r.ByUID(k, uid)
+	return ok
 }
 
-// ByUID returns the cached object of key with uid. It is shared: do not
-// modify it.
+// ByUID returns the cached object of key with uid (of which the handler was
+// told). It is shared: do not modify it.
 func (r *Registry) ByUID(k Key, uid types.UID) (*unstructured.Unstructured, bool) {
 	e := r.entry(k)
 	if e == nil {
 		return nil, false
 	}
-	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
-	if err != nil || len(items) == 0 {
-		return nil, false
-	}
-	u, ok := items[0].(*unstructured.Unstructured)
-	return u, ok
+	return e.byUID(uid)
 }
 
 // ByLabel returns the cached objects of key carrying the label name=value.
@@ -385,14 +420,6 @@ func (r *Registry) entry(k Key) *entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.entries[k]
-}
-
-func indexByUID(obj any) ([]string, error) {
-	m, ok := obj.(metav1.Object)
-	if !ok {
-		return nil, errors.New("object has no metadata")
-	}
-	return []string{string(m.GetUID())}, nil
 }
 
 // indexByLabel indexes an object under each of its labels, so that the
