@@ -82,7 +82,9 @@ type Registry struct {
 
 	mu      sync.Mutex
 	entries map[Key]*entry
-	owners  map[types.NamespacedName]map[Key]bool
+	// owners lists the keys each owner uses (a slice: most use one, and a
+	// map per owner cost 600 bytes).
+	owners map[types.NamespacedName][]Key
 }
 
 type entry struct {
@@ -116,7 +118,7 @@ func NewRegistry(cfg *rest.Config, handler Handler) (*Registry, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registry{client: dynamic.New(rc), rest: rc, handler: handler, intern: newInterner(), ctx: ctx, cancel: cancel,
-		entries: map[Key]*entry{}, owners: map[types.NamespacedName]map[Key]bool{}}, nil
+		entries: map[Key]*entry{}, owners: map[types.NamespacedName][]Key{}}, nil
 }
 
 // Start blocks until ctx ends, then stops every informer.
@@ -141,16 +143,20 @@ func (r *Registry) Set(owner types.NamespacedName, keys []Key) {
 		}
 		e.owners[owner] = true
 	}
-	for k := range r.owners[owner] {
+	for _, k := range r.owners[owner] {
 		if !want[k] {
 			r.release(owner, k)
 		}
 	}
 	if len(want) == 0 {
 		delete(r.owners, owner)
-	} else {
-		r.owners[owner] = want
+		return
 	}
+	used := make([]Key, 0, len(want))
+	for k := range want {
+		used = append(used, k)
+	}
+	r.owners[owner] = used
 }
 
 // Remove releases every informer owner uses.

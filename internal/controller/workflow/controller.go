@@ -361,6 +361,15 @@ func (r *Reconciler) forgetCachedWrites(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
+	if store, ok := inf.(toolscache.SharedIndexInformer); ok {
+		r.written.cachedVersion = func(key types.NamespacedName) (string, bool) {
+			obj, ok, err := store.GetStore().GetByKey(key.String())
+			if wf, isWF := obj.(*kubeciv1.Workflow); err == nil && ok && isWF {
+				return wf.ResourceVersion, true
+			}
+			return "", false
+		}
+	}
 	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj any) {
 			if wf, ok := obj.(*kubeciv1.Workflow); ok {

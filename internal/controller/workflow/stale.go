@@ -18,6 +18,9 @@ import (
 type staleReads struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]write
+	// cachedVersion, when set, returns the resourceVersion the cache holds
+	// of a Workflow: a write the cache already caught up with is not kept.
+	cachedVersion func(types.NamespacedName) (string, bool)
 }
 
 type write struct {
@@ -33,8 +36,15 @@ func newStaleReads() *staleReads {
 // returned result.
 func (s *staleReads) wrote(key types.NamespacedName, rv string, result *kubeciv1.Workflow) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Held across the check: cached, told after the cache changed, waits.
+	if s.cachedVersion != nil {
+		if cached, ok := s.cachedVersion(key); ok && cached != rv {
+			delete(s.written, key)
+			return
+		}
+	}
 	s.written[key] = write{replaced: rv, result: result.DeepCopy()}
-	s.mu.Unlock()
 }
 
 // newer returns the Workflow a write returned when cached, at resourceVersion
