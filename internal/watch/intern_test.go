@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,5 +88,42 @@ func TestInternerIsBounded(t *testing.T) {
 	in.object(map[string]any{"new-key": "v"})
 	if _, ok := in.m["new-key"]; ok || len(in.m) != maxInterned {
 		t.Errorf("the full table grew to %d entries", len(in.m))
+	}
+}
+
+func labelsOf(obj map[string]any) map[string]any {
+	return obj["metadata"].(map[string]any)["labels"].(map[string]any)
+}
+
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// Objects with equal labels share one map of them; others keep their own.
+func TestInternerSharesLabelSets(t *testing.T) {
+	in := newInterner()
+	withLabels := func(labels map[string]any) map[string]any {
+		obj := map[string]any{"metadata": map[string]any{"labels": labels}}
+		in.object(obj)
+		return obj
+	}
+	a := withLabels(map[string]any{"app": "web", "tier": "front"})
+	b := withLabels(map[string]any{"tier": "front", "app": "web"})
+	c := withLabels(map[string]any{"app": "web"})
+	d := withLabels(map[string]any{"app": "web", "tier": ""})
+	e := withLabels(map[string]any{"app": "web", "tier": ""})
+	odd := withLabels(map[string]any{"app": int64(1)})
+	odd2 := withLabels(map[string]any{"app": int64(1)})
+	if !sameMap(labelsOf(a), labelsOf(b)) || !sameMap(labelsOf(d), labelsOf(e)) {
+		t.Error("equal labels must share one map")
+	}
+	if sameMap(labelsOf(a), labelsOf(c)) || sameMap(labelsOf(a), labelsOf(d)) {
+		t.Error("different labels must not share a map")
+	}
+	if sameMap(labelsOf(odd), labelsOf(odd2)) {
+		t.Error("labels that are not all strings are left alone")
+	}
+	if !equality.Semantic.DeepEqual(labelsOf(b), map[string]any{"tier": "front", "app": "web"}) {
+		t.Errorf("labels changed: %v", labelsOf(b))
 	}
 }
