@@ -105,9 +105,14 @@ func run(f flags) error {
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "kubeci-operator.kube.ci",
 		LeaderElectionNamespace: f.leaderElectionNS,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Label: labels.NewSelector().Add(*ownPods)},
-		}},
+		Cache: cache.Options{
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Pod{}: {Label: labels.NewSelector().Add(*ownPods)},
+			},
+			// Nothing reads managed fields from the cache, and a Workflow's
+			// name every key of its status record.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -12,10 +12,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	watchapi "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -66,22 +68,23 @@ type Handler interface {
 	OnWatchError(key Key, err error)
 }
 
-const (
-	uidIndex   = "uid"
-	labelIndex = "label"
-)
+const labelIndex = "label"
 
 // Registry owns the shared informers.
 type Registry struct {
 	client  dynamic.Interface
+	rest    rest.Interface
 	handler Handler
+	intern  *interner
 
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	entries map[Key]*entry
-	owners  map[types.NamespacedName]map[Key]bool
+	// owners lists the keys each owner uses (a slice: most use one, and a
+	// map per owner cost 600 bytes).
+	owners map[types.NamespacedName][]Key
 }
 
 type entry struct {
@@ -93,15 +96,29 @@ type entry struct {
 
 	mu      sync.Mutex
 	lastErr error
+
+	// uids maps the UID of each object the handler was told of to its key
+	// in the store. A client-go index would hold a set per UID: for 10,000
+	// objects, some 2.5 MB more.
+	uidsMu sync.Mutex
+	uids   map[types.UID]string
 }
 
-// NewRegistry returns a Registry whose informers list and watch with client and
+// NewRegistry returns a Registry whose informers list and watch with cfg and
 // report to handler. Run it as a manager Runnable (Start) so that its informers
 // stop with the manager.
-func NewRegistry(client dynamic.Interface, handler Handler) *Registry {
+func NewRegistry(cfg *rest.Config, handler Handler) (*Registry, error) {
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := rest.UnversionedRESTClientForConfigAndClient(dynamic.ConfigFor(cfg), httpClient)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Registry{client: client, handler: handler, ctx: ctx, cancel: cancel,
-		entries: map[Key]*entry{}, owners: map[types.NamespacedName]map[Key]bool{}}
+	return &Registry{client: dynamic.New(rc), rest: rc, handler: handler, intern: newInterner(), ctx: ctx, cancel: cancel,
+		entries: map[Key]*entry{}, owners: map[types.NamespacedName][]Key{}}, nil
 }
 
 // Start blocks until ctx ends, then stops every informer.
@@ -126,16 +143,20 @@ func (r *Registry) Set(owner types.NamespacedName, keys []Key) {
 		}
 		e.owners[owner] = true
 	}
-	for k := range r.owners[owner] {
+	for _, k := range r.owners[owner] {
 		if !want[k] {
 			r.release(owner, k)
 		}
 	}
 	if len(want) == 0 {
 		delete(r.owners, owner)
-	} else {
-		r.owners[owner] = want
+		return
 	}
+	used := make([]Key, 0, len(want))
+	for k := range want {
+		used = append(used, k)
+	}
+	r.owners[owner] = used
 }
 
 // Remove releases every informer owner uses.
@@ -160,15 +181,22 @@ func (r *Registry) release(owner types.NamespacedName, k Key) {
 // start creates and runs the informer of k. r.mu must be held.
 func (r *Registry) start(k Key) *entry {
 	ctx, stop := context.WithCancel(r.ctx)
-	inf := dynamicinformer.NewFilteredDynamicInformer(r.client, k.GVR, k.Namespace, 0,
-		cache.Indexers{uidIndex: indexByUID, labelIndex: indexByLabel}, nil).Informer()
-	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}}
+	inf := cache.NewSharedIndexInformerWithOptions(r.listWatch(k), &unstructured.Unstructured{},
+		cache.SharedIndexInformerOptions{
+			Indexers:          cache.Indexers{labelIndex: indexByLabel},
+			ObjectDescription: k.GVR.String(),
+		})
+	e := &entry{informer: inf, stop: stop, owners: map[types.NamespacedName]bool{}, uids: map[types.UID]string{}}
 	e.synced = inf.HasSynced
 
-	// The cache needs no managed fields: dropping them saves much memory.
+	// The cache needs no managed fields: dropping them saves much memory,
+	// and so does sharing the strings that repeat from object to object.
 	_ = inf.SetTransform(func(obj any) (any, error) {
 		if m, ok := obj.(metav1.Object); ok {
 			m.SetManagedFields(nil)
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			r.intern.object(u.Object)
 		}
 		return obj, nil
 	})
@@ -184,6 +212,7 @@ func (r *Registry) start(k Key) *entry {
 	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {
+				e.track(nil, u)
 				r.handler.OnEvent(k, Event{Type: Added, New: u})
 			}
 		},
@@ -191,11 +220,13 @@ func (r *Registry) start(k Key) *entry {
 			o, ok1 := oldObj.(*unstructured.Unstructured)
 			n, ok2 := newObj.(*unstructured.Unstructured)
 			if ok1 && ok2 {
+				e.track(o, n)
 				r.handler.OnEvent(k, Event{Type: Updated, Old: o, New: n})
 			}
 		},
 		DeleteFunc: func(obj any) {
 			if u, ok := deletedObject(obj); ok {
+				e.track(u, nil)
 				r.handler.OnEvent(k, Event{Type: Deleted, Old: u})
 			}
 		},
@@ -213,6 +244,28 @@ func (r *Registry) start(k Key) *entry {
 	return e
 }
 
+// listWatch lists and watches k's objects like the dynamic informer does,
+// except that a list is decoded as it streams in (listStream). A watch list
+// (the WatchListClient feature: the initial objects as watch events) is still
+// tried first where the API server can serve it.
+func (r *Registry) listWatch(k Key) cache.ListerWatcher {
+	res := r.client.Resource(k.GVR).Namespace(k.Namespace)
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListFunc: func(opts metav1.ListOptions) (runtime.Object, error) {
+			return listStream(r.ctx, r.rest, k.GVR, k.Namespace, opts)
+		},
+		WatchFunc: func(opts metav1.ListOptions) (watchapi.Interface, error) {
+			return res.Watch(r.ctx, opts)
+		},
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return listStream(ctx, r.rest, k.GVR, k.Namespace, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watchapi.Interface, error) {
+			return res.Watch(ctx, opts)
+		},
+	}, r.client)
+}
+
 // deletedObject is the last known state of a deleted object, also when the
 // informer only learnt of the deletion on a relist and hands over a tombstone.
 func deletedObject(obj any) (*unstructured.Unstructured, bool) {
@@ -221,6 +274,43 @@ func deletedObject(obj any) (*unstructured.Unstructured, bool) {
 	}
 	u, ok := obj.(*unstructured.Unstructured)
 	return u, ok
+}
+
+// track keeps uids current as an object goes from old to new (nil when it
+// did not exist or no longer does). It runs before the handler is told, so
+// that what the handler is told of is found by UID.
+func (e *entry) track(old, new *unstructured.Unstructured) {
+	e.uidsMu.Lock()
+	defer e.uidsMu.Unlock()
+	if old != nil && (new == nil || old.GetUID() != new.GetUID()) {
+		delete(e.uids, old.GetUID())
+	}
+	if new != nil {
+		key, err := cache.MetaNamespaceKeyFunc(new)
+		if err == nil {
+			e.uids[new.GetUID()] = key
+		}
+	}
+}
+
+// byUID returns the stored object with uid, if the handler was told of it
+// and it is still stored.
+func (e *entry) byUID(uid types.UID) (*unstructured.Unstructured, bool) {
+	e.uidsMu.Lock()
+	key, ok := e.uids[uid]
+	e.uidsMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	it, ok, err := e.informer.GetStore().GetByKey(key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	u, ok := it.(*unstructured.Unstructured)
+	if !ok || u.GetUID() != uid { // the name now holds a newer object
+		return nil, false
+	}
+	return u, true
 }
 
 func (e *entry) setErr(err error) {
@@ -283,29 +373,21 @@ func (r *Registry) Get(k Key, namespace, name string) (*unstructured.Unstructure
 	return u, ok
 }
 
-// HasUID reports whether key's cache holds an object with uid.
+// HasUID reports whether key's cache holds an object with uid (of which the
+// handler was told).
 func (r *Registry) HasUID(k Key, uid types.UID) bool {
-	e := r.entry(k)
-	if e == nil {
-		return false
-	}
-	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
-	return err == nil && len(items) > 0
+	_, ok := r.ByUID(k, uid)
+	return ok
 }
 
-// ByUID returns the cached object of key with uid. It is shared: do not
-// modify it.
+// ByUID returns the cached object of key with uid (of which the handler was
+// told). It is shared: do not modify it.
 func (r *Registry) ByUID(k Key, uid types.UID) (*unstructured.Unstructured, bool) {
 	e := r.entry(k)
 	if e == nil {
 		return nil, false
 	}
-	items, err := e.informer.GetIndexer().ByIndex(uidIndex, string(uid))
-	if err != nil || len(items) == 0 {
-		return nil, false
-	}
-	u, ok := items[0].(*unstructured.Unstructured)
-	return u, ok
+	return e.byUID(uid)
 }
 
 // ByLabel returns the cached objects of key carrying the label name=value.
@@ -344,14 +426,6 @@ func (r *Registry) entry(k Key) *entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.entries[k]
-}
-
-func indexByUID(obj any) ([]string, error) {
-	m, ok := obj.(metav1.Object)
-	if !ok {
-		return nil, errors.New("object has no metadata")
-	}
-	return []string{string(m.GetUID())}, nil
 }
 
 // indexByLabel indexes an object under each of its labels, so that the

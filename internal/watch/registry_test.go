@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubeci/kubeci/internal/testenv"
@@ -76,7 +75,10 @@ func TestRegistrySharesAndReleasesInformers(t *testing.T) {
 	env := testenv.Get(t)
 	nsA, nsB := env.Namespace(t), env.Namespace(t)
 	rec := &recorder{synced: map[Key]bool{}}
-	reg := NewRegistry(dynamic.NewForConfigOrDie(env.Config), rec)
+	reg, err := NewRegistry(env.Config, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = reg.Start(ctx) }()
@@ -140,4 +142,48 @@ func TestDeletedObjectUnwrapsTombstones(t *testing.T) {
 	if _, ok := deletedObject(cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: "junk"}); ok {
 		t.Error("a tombstone without an object must be ignored")
 	}
+}
+
+// An object is found by UID once the handler is told of it, and no longer
+// once deleted, also when an object of the same name replaces it.
+func TestRegistryFindsObjectsByUID(t *testing.T) {
+	env := testenv.Get(t)
+	ns := env.Namespace(t)
+	rec := &recorder{synced: map[Key]bool{}}
+	reg, err := NewRegistry(env.Config, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = reg.Start(ctx) }()
+	k := Key{GVR: configmaps, Namespace: ns}
+
+	first := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "x"}}
+	if err := env.Client.Create(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	reg.Set(types.NamespacedName{Name: "wf"}, []Key{k})
+	waitFor(t, "the informer to sync", func() bool { s, _ := reg.State(k); return s })
+	if got, ok := reg.ByUID(k, first.UID); !ok || got.GetName() != "x" || !reg.HasUID(k, first.UID) {
+		t.Fatalf("an object of the first list must be found by UID, got %v, %v", got, ok)
+	}
+	if err := env.Client.Delete(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "x"}}
+	if err := env.Client.Create(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new object", func() bool { return reg.HasUID(k, second.UID) })
+	if reg.HasUID(k, first.UID) {
+		t.Error("a deleted object must not be found by UID, though its name is taken again")
+	}
+	if got, ok := reg.ByUID(k, second.UID); !ok || got.GetUID() != second.UID {
+		t.Errorf("ByUID(new) = %v, %v", got, ok)
+	}
+	if err := env.Client.Delete(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the deletion", func() bool { return !reg.HasUID(k, second.UID) })
 }

@@ -230,6 +230,8 @@ func (b *bench) runCost(ctx context.Context, cell costCell, cmNS string, rep int
 	res.apiCPU = api1.CPU - api0.CPU
 	if b.opts.profileDir != "" {
 		_ = op.profile(ctx, "heap", filepath.Join(b.opts.profileDir, fmt.Sprintf("cost-%s-heap-%d.pprof", cell, rep+1)))
+		// The same as text, with the runtime's memory statistics.
+		_ = op.profile(ctx, "heap?debug=1", filepath.Join(b.opts.profileDir, fmt.Sprintf("cost-%s-heap-%d.txt", cell, rep+1)))
 	}
 	if err := op.stop(); err != nil {
 		return res, err

@@ -2,7 +2,10 @@ package status
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	kubeciv1 "github.com/kubeci/kubeci/api/v1alpha1"
 )
 
 func TestResult(t *testing.T) {
@@ -60,5 +65,77 @@ func TestPatch(t *testing.T) {
 	}
 	if got, err := write(read, corev1.PodSucceeded); got != Gone || err != nil {
 		t.Errorf("write to a deleted object: %v, %v; want Gone and no error", got, err)
+	}
+}
+
+// The status patch is the one controller-runtime's merge patch with an
+// optimistic lock would send, less what the status subresource ignores.
+func TestStatusMergeFromIsMergeFromOfTheStatus(t *testing.T) {
+	base := &kubeciv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "wf", ResourceVersion: "7", Generation: 2},
+		Status: kubeciv1.WorkflowStatus{
+			ObservedGeneration:             1,
+			LastObservedResourceGeneration: map[string]string{"a": "h:1", "b": "h:2"},
+			Conditions:                     []metav1.Condition{{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Waiting"}},
+		},
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*kubeciv1.Workflow)
+	}{
+		{"nothing", func(*kubeciv1.Workflow) {}},
+		{"a number", func(wf *kubeciv1.Workflow) { wf.Status.ObservedGeneration = 2 }},
+		{"a key added, one changed, one removed", func(wf *kubeciv1.Workflow) {
+			wf.Status.LastObservedResourceGeneration = map[string]string{"a": "h:3", "c": "h:4"}
+		}},
+		{"a field emptied", func(wf *kubeciv1.Workflow) { wf.Status.LastObservedResourceGeneration = nil }},
+		{"a list replaced", func(wf *kubeciv1.Workflow) {
+			wf.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Watching"}}
+		}},
+		{"the spec and labels too (ignored by the status subresource)", func(wf *kubeciv1.Workflow) {
+			wf.Status.ObservedGeneration = 2
+			wf.Labels = map[string]string{"x": "y"}
+			wf.Spec.ServiceAccountName = "other"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := base.DeepCopy()
+			after := before.DeepCopy()
+			tc.change(after)
+			want, err := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}).Data(after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := statusMergeFrom{before: before}.Data(after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantMap, gotMap map[string]any
+			if err := json.Unmarshal(want, &wantMap); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(got, &gotMap); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus, _ := wantMap["status"].(map[string]any)
+			if wantStatus == nil {
+				wantStatus = map[string]any{}
+			}
+			wantMap = map[string]any{"metadata": map[string]any{"resourceVersion": "7"}, "status": wantStatus}
+			if !reflect.DeepEqual(gotMap, wantMap) {
+				t.Errorf("patch\n%s\nwant (controller-runtime's, status only)\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestStatusMergeFromRefuses(t *testing.T) {
+	noVersion := &kubeciv1.Workflow{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "wf"}}
+	if _, err := (statusMergeFrom{before: noVersion}).Data(noVersion.DeepCopy()); err == nil || !strings.Contains(err.Error(), "resourceVersion") {
+		t.Errorf("no resourceVersion to lock on: error %v", err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c", ResourceVersion: "1"}}
+	if _, err := (statusMergeFrom{before: cm}).Data(cm.DeepCopy()); err == nil || !strings.Contains(err.Error(), "no status field") {
+		t.Errorf("a kind without status: error %v", err)
 	}
 }

@@ -12,11 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -90,10 +91,6 @@ type Reconciler struct {
 // SetupWithManager creates the Workflow controller and its shared informers
 // and adds them to mgr.
 func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
-	dyn, err := dynamic.NewForConfig(mgr.GetConfig())
-	if err != nil {
-		return nil, err
-	}
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.RealClock{}
@@ -123,8 +120,14 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if r.tooManyRetry <= 0 {
 		r.tooManyRetry = tooManyObjectsRetry
 	}
-	r.registry = watch.NewRegistry(dyn, r.dispatch)
+	var err error
+	if r.registry, err = watch.NewRegistry(mgr.GetConfig(), r.dispatch); err != nil {
+		return nil, err
+	}
 	if err := mgr.Add(r.registry); err != nil {
+		return nil, err
+	}
+	if err := r.forgetCachedWrites(mgr); err != nil {
 		return nil, err
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &kubeciv1.Workplan{}, indexRunsOfWorkflow, runsOfWorkflow); err != nil {
@@ -349,6 +352,32 @@ func (r *Reconciler) patchStatus(ctx context.Context, key types.NamespacedName, 
 		r.written.wrote(key, before.ResourceVersion, wf)
 	}
 	return saved, err
+}
+
+// forgetCachedWrites has the Workflow cache's informer tell r.written of each
+// version it holds, so that a write's result is dropped once the cache has it.
+func (r *Reconciler) forgetCachedWrites(mgr ctrl.Manager) error {
+	inf, err := mgr.GetCache().GetInformer(context.Background(), &kubeciv1.Workflow{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return err
+	}
+	if store, ok := inf.(toolscache.SharedIndexInformer); ok {
+		r.written.cachedVersion = func(key types.NamespacedName) (string, bool) {
+			obj, ok, err := store.GetStore().GetByKey(key.String())
+			if wf, isWF := obj.(*kubeciv1.Workflow); err == nil && ok && isWF {
+				return wf.ResourceVersion, true
+			}
+			return "", false
+		}
+	}
+	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) {
+			if wf, ok := obj.(*kubeciv1.Workflow); ok {
+				r.written.cached(client.ObjectKeyFromObject(wf), wf.ResourceVersion)
+			}
+		},
+	})
+	return err
 }
 
 // getWorkflow reads a Workflow from the cache, or, when the cache still holds

@@ -255,6 +255,14 @@ func (d *dispatcher) decided(owner types.NamespacedName, s snapshot) {
 			delete(d.received[owner], uid)
 		}
 	}
+	// An emptied map keeps the room it grew to: with 1,000 Workflows told of
+	// their first lists, about a MB.
+	if len(d.gone[owner]) == 0 {
+		delete(d.gone, owner)
+	}
+	if len(d.received[owner]) == 0 {
+		delete(d.received, owner)
+	}
 }
 
 // keyOf is the informer a target is watched with.
