@@ -98,9 +98,17 @@ func TestFieldTriggerRunsOncePerRevision(t *testing.T) {
 	update(t, env, repo, func(r *unstructured.Unstructured) { r.Object["spec"].(map[string]any)["interval"] = "5m" })
 	waitCount(t, "the status churn and the spec change to be dropped", func() float64 { return eventsSeen(trigger.EventDuplicate) }, dup+2)
 
+	uid := string(repo.GetUID())
+	before, _, err := recorded(t, env, wf, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	setArtifact(t, env, repo, "main@sha1:cccc")
 	wps = waitWorkplans(t, env, ns, wf.Name, 2)
 	checkRevisionRun(t, &wps[1], "main@sha1:cccc")
+	// The run is created before the record is written: stop only once the
+	// record holds the new revision, so that the restart finds it unchanged.
+	waitRecorded(t, env, wf, uid, before, true)
 
 	// A restart with nothing new starts nothing.
 	op.stopOperator()
