@@ -69,19 +69,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Informers are shared per resource and namespace, counted, and stopped when
-// the last owner lets go.
-func TestRegistrySharesAndReleasesInformers(t *testing.T) {
-	env := testenv.Get(t)
-	nsA, nsB := env.Namespace(t), env.Namespace(t)
+// startRegistry starts a Registry on env's API server, telling rec of its
+// informers and events, until the test ends.
+func startRegistry(t *testing.T, env *testenv.Env) (*Registry, *recorder, context.Context) {
+	t.Helper()
 	rec := &recorder{synced: map[Key]bool{}}
 	reg, err := NewRegistry(env.Config, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go func() { _ = reg.Start(ctx) }()
+	return reg, rec, ctx
+}
+
+// Informers are shared per resource and namespace, counted, and stopped when
+// the last owner lets go.
+func TestRegistrySharesAndReleasesInformers(t *testing.T) {
+	env := testenv.Get(t)
+	nsA, nsB := env.Namespace(t), env.Namespace(t)
+	reg, rec, _ := startRegistry(t, env)
 
 	a, b := Key{GVR: configmaps, Namespace: nsA}, Key{GVR: configmaps, Namespace: nsB}
 	wf1, wf2, wf3 := types.NamespacedName{Name: "wf1"}, types.NamespacedName{Name: "wf2"}, types.NamespacedName{Name: "wf3"}
@@ -149,14 +157,7 @@ func TestDeletedObjectUnwrapsTombstones(t *testing.T) {
 func TestRegistryFindsObjectsByUID(t *testing.T) {
 	env := testenv.Get(t)
 	ns := env.Namespace(t)
-	rec := &recorder{synced: map[Key]bool{}}
-	reg, err := NewRegistry(env.Config, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = reg.Start(ctx) }()
+	reg, _, ctx := startRegistry(t, env)
 	k := Key{GVR: configmaps, Namespace: ns}
 
 	first := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "x"}}
