@@ -109,8 +109,8 @@ func run(f flags) error {
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Pod{}: {Label: labels.NewSelector().Add(*ownPods)},
 			},
-			// Nothing reads managed fields from the cache, and a Workflow's
-			// name every key of its status record.
+			// Nothing reads managed fields from the cache, and they are
+			// large: a Workflow's name every key of its status record.
 			DefaultTransform: cache.TransformStripManagedFields(),
 		},
 	})
