@@ -98,7 +98,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.profileSeconds, "profile-seconds", 30, "Length of each CPU profile.")
 	fs.StringVar(&groups, "groups", "planner,latency,throughput,cost,argo", "Groups of figures to measure (argo: Kube CI and Argo Workflows side by side).")
 	fs.IntVar(&o.reps, "reps", 3, "Runs of each figure; the tables show their median, min and max.")
-	fs.StringVar(&latency, "latency", "10/1/1000,50/1/1000,200/1/1000,10/10/1000,50/1/100000", "Trigger latency cases, as UPDATES_PER_SECOND/WORKFLOWS/CONFIGMAPS.")
+	fs.StringVar(&latency, "latency", "10/1/1000,50/1/1000,200/1/1000,10/10/1000,10/1/100000,50/1/100000", "Trigger latency cases, as UPDATES_PER_SECOND/WORKFLOWS/CONFIGMAPS.")
 	fs.DurationVar(&o.latencyDuration, "latency-duration", 8*time.Second, "How long each latency case updates ConfigMaps.")
 	fs.DurationVar(&o.throughputWindow, "throughput-window", 2*time.Minute, "How long each throughput run lasts.")
 	fs.IntVar(&o.inFlight, "in-flight", 50, "Workplans the throughput benchmark keeps started and unfinished.")
