@@ -10,11 +10,32 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	watchapi "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 )
+
+// listWatch lists and watches k's objects like the dynamic informer does,
+// except that a list is decoded as it streams in (listStream). A watch list
+// (the WatchListClient feature: the initial objects as watch events) is still
+// tried first where the API server can serve it.
+func (r *Registry) listWatch(k Key) cache.ListerWatcher {
+	res := r.client.Resource(k.GVR).Namespace(k.Namespace)
+	// Only the context-taking functions: client-go's ListWatch falls back to
+	// them from the older ones.
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return listStream(ctx, r.rest, k.GVR, k.Namespace, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watchapi.Interface, error) {
+			return res.Watch(ctx, opts)
+		},
+	}, r.client)
+}
 
 // listStream lists the objects of gvr in namespace ("" for all or for a
 // cluster-scoped resource) as the dynamic client's List does, but decodes the

@@ -12,10 +12,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	watchapi "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -242,28 +240,6 @@ func (r *Registry) start(k Key) *entry {
 		}
 	}()
 	return e
-}
-
-// listWatch lists and watches k's objects like the dynamic informer does,
-// except that a list is decoded as it streams in (listStream). A watch list
-// (the WatchListClient feature: the initial objects as watch events) is still
-// tried first where the API server can serve it.
-func (r *Registry) listWatch(k Key) cache.ListerWatcher {
-	res := r.client.Resource(k.GVR).Namespace(k.Namespace)
-	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
-		ListFunc: func(opts metav1.ListOptions) (runtime.Object, error) {
-			return listStream(r.ctx, r.rest, k.GVR, k.Namespace, opts)
-		},
-		WatchFunc: func(opts metav1.ListOptions) (watchapi.Interface, error) {
-			return res.Watch(r.ctx, opts)
-		},
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return listStream(ctx, r.rest, k.GVR, k.Namespace, opts)
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watchapi.Interface, error) {
-			return res.Watch(ctx, opts)
-		},
-	}, r.client)
 }
 
 // deletedObject is the last known state of a deleted object, also when the
